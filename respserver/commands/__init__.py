@@ -1,0 +1,10 @@
+"""Command families; importing this package registers every command in ``registry.COMMANDS``."""
+
+from respserver.commands import (  # noqa: F401
+    connection,
+    hashes,
+    keys,
+    server,
+    strings,
+    transactions,
+)

@@ -1,0 +1,200 @@
+"""The data: numbered databases of keys, each value a ``bytes`` (string) or a ``dict`` (hash).
+
+Every change to a key goes through ``Database.modified(key)`` (or ``reset()`` for a whole
+database): that one call invalidates WATCHes and tells listeners (QUERY's indexes, later the
+persistence layer). Handlers mutate values in place and then call it; nothing else writes.
+No Trio and no wire text here: errors are raised as CommandError with Redis's wording.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from respserver.errors import WRONGTYPE, CommandError
+
+if TYPE_CHECKING:
+    from respserver.state import Client
+
+Value = bytes | dict
+
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash"}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Listener(Protocol):
+    """Something kept consistent with the data (an index, a log): told of every change."""
+
+    def key_changed(self, db: Database, key: bytes) -> None: ...
+
+    def db_reset(self, db: Database) -> None: ...
+
+
+class Database:
+    """One numbered keyspace. Expired keys are removed lazily on access and by ``expire_cycle``."""
+
+    def __init__(self, index: int, listeners: list[Listener]) -> None:
+        self.index = index
+        self.data: dict[bytes, Value] = {}
+        self.expires: dict[bytes, int] = {}  # key -> absolute unix time in ms
+        self.watchers: dict[bytes, set[Client]] = {}
+        self.listeners = listeners
+        self.expired_count = 0
+        self._scan: list[bytes] = []
+        self._scan_pos = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, key: bytes) -> Value | None:
+        """The live value of ``key``, or None; an expired key is deleted on the way."""
+        value = self.data.get(key)
+        if value is not None and self.expires and key in self.expires:
+            if self.expires[key] <= now_ms():
+                self._expire(key)
+                return None
+        return value
+
+    def get_string(self, key: bytes) -> bytes | None:
+        """The string at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not bytes:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def get_hash(self, key: bytes) -> dict[bytes, bytes] | None:
+        """The hash at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not dict:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def hash_for_write(self, key: bytes) -> dict[bytes, bytes]:
+        """The hash at ``key``, created empty (not yet stored) if missing. Raises WRONGTYPE."""
+        value = self.get_hash(key)
+        return {} if value is None else value
+
+    def exists(self, key: bytes) -> bool:
+        return self.get(key) is not None
+
+    def keys(self) -> Iterator[bytes]:
+        """Live keys (a snapshot list, so callers may delete while iterating)."""
+        now = now_ms()
+        expires = self.expires
+        return iter([k for k in self.data if k not in expires or expires[k] > now])
+
+    def random_key(self) -> bytes | None:
+        candidates = list(self.data)
+        while candidates:
+            key = random.choice(candidates)
+            if self.get(key) is not None:
+                return key
+            candidates.remove(key)
+        return None
+
+    # -- time to live ------------------------------------------------------------------------
+
+    def expire_at(self, key: bytes) -> int | None:
+        """The absolute expiry in ms of a live key, or None if it has none."""
+        return self.expires.get(key)
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        """Give a live key an absolute expiry; one already due deletes the key, as Redis does."""
+        if when_ms <= now_ms():
+            self.delete(key)
+            return
+        self.expires[key] = when_ms
+        self.modified(key)
+
+    def persist(self, key: bytes) -> bool:
+        if self.expires.pop(key, None) is None:
+            return False
+        self.modified(key)
+        return True
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def store(self, key: bytes, value: Value, keep_ttl: bool = False) -> None:
+        """Put ``value`` at ``key`` (replacing any type); the TTL is cleared unless ``keep_ttl``."""
+        self.data[key] = value
+        if not keep_ttl and self.expires:
+            self.expires.pop(key, None)
+        self.modified(key)
+
+    def delete(self, key: bytes) -> bool:
+        """Delete a key if present (live or not yet reaped); True if a live key was deleted."""
+        if key not in self.data:
+            return False
+        live = self.get(key) is not None
+        if live:
+            self._remove(key)
+        return live
+
+    def modified(self, key: bytes) -> None:
+        """Redis's signalModifiedKey: the one call every write makes after changing ``key``."""
+        if self.watchers:
+            for client in self.watchers.get(key, ()):
+                client.dirty_cas = True
+        for listener in self.listeners:
+            listener.key_changed(self, key)
+
+    def reset(self) -> None:
+        """Drop every key (FLUSHDB)."""
+        if self.watchers:
+            for key, clients in self.watchers.items():
+                if key in self.data:
+                    for client in clients:
+                        client.dirty_cas = True
+        self.data = {}
+        self.expires = {}
+        for listener in self.listeners:
+            listener.db_reset(self)
+
+    def swap_with(self, other: Database) -> None:
+        """Exchange contents with ``other`` (SWAPDB); watchers stay with their database number."""
+        for db in (self, other):
+            for key, clients in db.watchers.items():
+                if key in self.data or key in other.data:
+                    for client in clients:
+                        client.dirty_cas = True
+        self.data, other.data = other.data, self.data
+        self.expires, other.expires = other.expires, self.expires
+        for listener in self.listeners:
+            listener.db_reset(self)
+            listener.db_reset(other)
+
+    def _expire(self, key: bytes) -> None:
+        self.expired_count += 1
+        self._remove(key)
+
+    def _remove(self, key: bytes) -> None:
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        self.modified(key)
+
+    def expire_cycle(self, budget: int = 200) -> int:
+        """Active expiry: check up to ``budget`` keys that have a TTL, resuming where the last
+        cycle stopped, so every volatile key is visited in turn and the owner is never held long."""
+        if not self.expires:
+            return 0
+        if self._scan_pos >= len(self._scan):
+            self._scan, self._scan_pos = list(self.expires), 0
+        now = now_ms()
+        batch = self._scan[self._scan_pos : self._scan_pos + budget]
+        self._scan_pos += len(batch)
+        due = [k for k in batch if self.expires.get(k, now + 1) <= now]
+        for key in due:
+            self._expire(key)
+        return len(due)
+
+
+def type_name(value: Value) -> bytes:
+    return TYPE_NAMES[type(value)]

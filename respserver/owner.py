@@ -1,0 +1,163 @@
+"""The table owner: the one task that applies commands to the data, in the order they arrive.
+
+Connection tasks hand it a ``Batch`` (every complete command one read produced) over a bounded
+memory channel and park until it has run them all and encoded the replies. Handlers are
+synchronous, so each command (and each EXEC) is atomic; this task is also where indexes,
+persistence and notifications hook in, because every write passes through ``execute``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import outcome
+import trio
+
+from respserver import protocol
+from respserver.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
+from respserver.registry import COMMANDS, Command
+from respserver.state import Client, CommandStats, Server
+
+log = logging.getLogger("respserver")
+
+# Commands that run at once inside MULTI instead of being queued.
+_NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+
+EXPIRE_TICK = object()
+
+
+class Batch:
+    """Commands from one read of one client, and the place their encoded replies come back."""
+
+    __slots__ = ("client", "commands", "task", "reply", "parked")
+
+    def __init__(self, client: Client, commands: list[list[bytes]]) -> None:
+        self.client = client
+        self.commands = commands
+        self.task = trio.lowlevel.current_task()
+        self.reply: bytes | None = None
+        self.parked = False
+
+
+def resolve(argv: list[bytes]) -> Command | CommandError:
+    """Find the command (or subcommand) ``argv`` names and check its arity, in Redis's order."""
+    spec = COMMANDS.get(argv[0])
+    if spec is None:
+        spec = COMMANDS.get(argv[0].lower())
+        if spec is None:
+            return unknown_command(argv[0], argv[1:])
+    if spec.subcommands:
+        if len(argv) < 2:
+            return wrong_arity(spec.name)
+        sub = spec.subcommands.get(argv[1].lower())
+        if sub is None:
+            return unknown_subcommand(argv[1], spec.name)
+        spec = sub
+    if not spec.arity_ok(len(argv)):
+        return wrong_arity(spec.name)
+    return spec
+
+
+def execute(client: Client, argv: list[bytes]) -> object:
+    """Run one command for ``client`` and return its reply (a CommandError for an error)."""
+    server = client.server
+    spec = resolve(argv)
+    if type(spec) is not Command:
+        if client.multi is not None:
+            client.multi_failed = True
+        _stats(server, argv).rejected_calls += 1
+        return spec
+    if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
+        client.multi.append(argv)
+        return protocol.QUEUED
+    return call(client, spec, argv)
+
+
+def call(client: Client, spec: Command, argv: list[bytes]) -> object:
+    """Invoke a resolved command's handler, counting it in INFO commandstats."""
+    stats = client.server.commandstats.get(spec.name)
+    if stats is None:
+        stats = client.server.commandstats[spec.name] = CommandStats()
+    args = argv[2:] if spec.container else argv[1:]
+    started = time.perf_counter_ns()
+    try:
+        reply = spec.handler(client, *args)
+    except CommandError as exc:
+        reply = exc
+        stats.failed_calls += 1
+    except Exception:
+        log.exception("internal error running %r", argv[:3])
+        reply = CommandError("ERR internal error; see the server log")
+        stats.failed_calls += 1
+    stats.calls += 1
+    stats.usec += (time.perf_counter_ns() - started) // 1000
+    client.server.total_commands += 1
+    client.last_command = spec.name
+    return reply
+
+
+def _stats(server: Server, argv: list[bytes]) -> CommandStats:
+    spec = COMMANDS.get(argv[0].lower())
+    name = spec.name if spec is not None else "unknown"
+    return server.commandstats.setdefault(name, CommandStats())
+
+
+def run_batch(client: Client, commands: list[list[bytes]]) -> bytes:
+    """Apply a batch and return its replies encoded for the client's protocol version."""
+    out = bytearray()
+    encode_into = protocol.encode_into
+    client.last_interaction = time.time()
+    for argv in commands:
+        reply = execute(client, argv)
+        encode_into(out, reply, client.resp == 3)
+        if client.closing:
+            break  # QUIT or CLIENT KILL: nothing after it runs
+    return bytes(out)
+
+
+class Owner:
+    """Runs in its own task; ``submit`` is how connection tasks reach it."""
+
+    def __init__(self, server: Server, queue_size: int = 1024) -> None:
+        self.server = server
+        self._send, self._receive = trio.open_memory_channel(queue_size)
+
+    async def run(self) -> None:
+        async with self._receive:
+            async for batch in self._receive:
+                if batch is EXPIRE_TICK:
+                    self.server.expire_cycle()
+                    continue
+                batch.reply = run_batch(batch.client, batch.commands)
+                if batch.parked:
+                    trio.lowlevel.reschedule(batch.task, outcome.Value(batch.reply))
+
+    async def submit(self, client: Client, commands: list[list[bytes]]) -> bytes:
+        """Send a batch to the owner and wait for its encoded replies."""
+        batch = Batch(client, commands)
+        try:
+            self._send.send_nowait(batch)
+        except trio.WouldBlock:
+            await self._send.send(batch)  # the owner is behind: wait our turn (backpressure)
+        if batch.reply is not None:
+            return batch.reply
+        batch.parked = True
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            batch.parked = False
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        return await trio.lowlevel.wait_task_rescheduled(abort)
+
+    async def run_expiry(self, interval: float = 0.1) -> None:
+        """Ask the owner for an active-expiry cycle ``hz`` times a second."""
+        while True:
+            await trio.sleep(interval)
+            try:
+                self._send.send_nowait(EXPIRE_TICK)
+            except trio.WouldBlock:
+                pass  # busy owner: lazy expiry still applies, and the next tick comes soon
+
+    def close(self) -> None:
+        self._send.close()

@@ -1,0 +1,345 @@
+"""RESP, sans-IO: bytes in, commands out; replies in, bytes out. No Trio in this module.
+
+Requests are parsed by ``hiredis.Reader`` (C speed) and validated here the way Redis's
+``processMultibulkBuffer`` validates them; inline commands (``PING\\r\\n`` from nc or a health
+check) take a small Python path. Replies are encoded for RESP2 or RESP3, RESP3 types degrading
+to their RESP2 forms exactly as Redis degrades them.
+"""
+
+from __future__ import annotations
+
+import hiredis
+
+from respserver.errors import CommandError
+
+INT_MAX = 2**31 - 1
+# Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or count line it buffers.
+INLINE_MAX_SIZE = 64 * 1024
+
+
+class ProtocolError(Exception):
+    """The peer sent a frame Redis would refuse; the reply is sent, then the connection closes."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.reply = CommandError(f"ERR Protocol error: {detail}")
+
+
+class QueryBufferLimit(Exception):
+    """An incomplete request outgrew the query buffer limit; Redis closes such a client silently."""
+
+
+_NEED_DATA = object()
+
+# What Redis reports as "got 'X'" for a value hiredis decoded where a bulk string belonged.
+_TYPE_BYTE = {int: ":", list: "*", dict: "%", float: ",", bool: "#", hiredis.ReplyError: "-"}
+
+
+class RequestParser:
+    """Turns the bytes a client sends into commands (each a non-empty ``list[bytes]``).
+
+    ``feed(data)`` returns every command completed by ``data``. After a frame Redis would
+    reject, ``error`` holds the ProtocolError: the commands before it still run, nothing after it.
+    """
+
+    def __init__(
+        self, max_bulk_len: int = 512 * 1024 * 1024, max_query_buffer: int = 1024**3
+    ) -> None:
+        self.max_bulk_len = max_bulk_len
+        self.max_query_buffer = max_query_buffer
+        self.error: ProtocolError | None = None
+        self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
+        # True when everything fed so far ended on a frame boundary, so the next byte starts a
+        # frame: only then can an inline command begin, and only then is a header peeked.
+        self._aligned = True
+        self._inline = b""
+        self._pending = 0
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        commands: list[list[bytes]] = []
+        try:
+            while data:
+                if self._aligned:
+                    data = self._take_inline(data, commands)
+                    if not data:
+                        break
+                    self._check_header(data)
+                data = self._feed_reader(data, commands)
+        except ProtocolError as exc:
+            self.error = exc
+        return commands
+
+    def _feed_reader(self, data: bytes, commands: list[list[bytes]]) -> bytes:
+        """Parse multibulk frames with hiredis; return the rest of ``data`` if an inline
+        command starts inside it (it is left for the inline path), else b""."""
+        started_aligned = self._aligned
+        first = len(commands)
+        reader = self._reader
+        reader.feed(data)
+        last = None
+        while True:
+            try:
+                frame = reader.gets()
+            except hiredis.ProtocolError as exc:
+                rest = self._inline_rest(data, commands[first:], started_aligned)
+                if rest is None:
+                    raise ProtocolError(_redis_wording(str(exc))) from None
+                return rest
+            if frame is _NEED_DATA:
+                break
+            last = frame
+            if type(frame) is list and frame:
+                for arg in frame:
+                    if type(arg) is not bytes:
+                        if arg is None:
+                            raise ProtocolError("invalid bulk length")
+                        raise ProtocolError(f"expected '$', got '{_TYPE_BYTE.get(type(arg), '?')}'")
+                commands.append(frame)
+            elif frame:
+                # A non-array at a frame start: Redis reads that line as an inline command.
+                rest = self._inline_rest(data, commands[first:], started_aligned)
+                if rest is None:
+                    raise ProtocolError("expected '*'")
+                return rest
+        self._aligned = type(last) is list and bool(last) and _ends_with_frame(data, last)
+        if self._aligned:
+            self._pending = 0
+        else:
+            self._pending += len(data)
+            if self._pending > self.max_query_buffer:
+                raise QueryBufferLimit()
+        return b""
+
+    def _inline_rest(self, data: bytes, frames: list[list[bytes]], aligned: bool) -> bytes | None:
+        """Where hiredis met a non-'*' frame start, locate it (after ``frames``, which began
+        ``data``) and restart there with a fresh reader; None if it cannot be located."""
+        if not aligned:
+            return None
+        offset = sum(len(hiredis.pack_command(tuple(f))) for f in frames)
+        if offset >= len(data) or data[offset] == 0x2A:
+            return None
+        self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
+        self._aligned = True
+        return data[offset:]
+
+    def _check_header(self, data: bytes) -> None:
+        """Refuse absurd counts and lengths before hiredis buffers what they announce."""
+        if data[0] != 0x2A:  # '*'
+            return
+        end = data.find(b"\r\n", 0, 32)
+        if end < 0:
+            if len(data) > INLINE_MAX_SIZE:
+                raise ProtocolError("too big mbulk count string")
+            return
+        count = _parse_int(data[1:end])
+        if count is None or count > INT_MAX:
+            raise ProtocolError("invalid multibulk length")
+        start = end + 2
+        if count <= 0 or len(data) <= start:
+            return
+        if data[start] != 0x24:  # '$'
+            raise ProtocolError(f"expected '$', got '{chr(data[start])}'")
+        end = data.find(b"\r\n", start, start + 32)
+        if end < 0:
+            return
+        length = _parse_int(data[start + 1 : end])
+        if length is None or length < 0 or length > self.max_bulk_len:
+            raise ProtocolError("invalid bulk length")
+
+    def _take_inline(self, data: bytes, commands: list[list[bytes]]) -> bytes:
+        """Consume inline commands at the front of ``data``; return what is left for hiredis."""
+        if self._inline:
+            data, self._inline = self._inline + data, b""
+        while data and data[0] != 0x2A:
+            newline = data.find(b"\n")
+            if newline < 0:
+                if len(data) > INLINE_MAX_SIZE:
+                    raise ProtocolError("too big inline request")
+                self._inline = data
+                return b""
+            line, data = data[:newline], data[newline + 1 :]
+            argv = split_inline(line.rstrip(b"\r"))
+            if argv:
+                commands.append(argv)
+        return data
+
+
+def _parse_int(text: bytes) -> int | None:
+    if not text or not (text.isdigit() or (text[0] == 0x2D and text[1:].isdigit())):
+        return None
+    return int(text)
+
+
+def _ends_with_frame(data: bytes, frame: list[bytes]) -> bool:
+    # hiredis does not say whether a frame is pending; if the data ends with the encoding of
+    # the last complete frame, the stream is on a boundary (short of a payload crafted to
+    # mimic it, which only misleads the header peek for that client's own next read).
+    encoded = hiredis.pack_command(tuple(frame))
+    n = min(len(encoded), len(data))
+    return data[-n:] == encoded[-n:]
+
+
+def _redis_wording(hiredis_message: str) -> str:
+    if "reply type byte" in hiredis_message:
+        got = hiredis_message.split("got ", 1)[1].split(" as", 1)[0].strip("'\"")
+        return f"expected '$', got '{got}'"
+    if "multi-bulk" in hiredis_message.lower():
+        return "invalid multibulk length"
+    if "bulk" in hiredis_message.lower():
+        return "invalid bulk length"
+    return hiredis_message
+
+
+def split_inline(line: bytes) -> list[bytes]:
+    """Split an inline request the way Redis's ``sdssplitargs`` does (quotes and escapes)."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\r\n\v\f":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_double = in_single = False
+        while True:
+            if in_double:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2 : i + 4]):
+                    current.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    current.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \t\r\n\v\f":
+                        raise ProtocolError("unbalanced quotes in request")
+                    in_double = False
+                else:
+                    current.append(c)
+            elif in_single:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    current.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \t\r\n\v\f":
+                        raise ProtocolError("unbalanced quotes in request")
+                    in_single = False
+                else:
+                    current.append(c)
+            else:
+                if i >= n or line[i] in b" \t\r\n\v\f":
+                    args.append(bytes(current))
+                    break
+                c = line[i]
+                if c == 0x22:
+                    in_double = True
+                elif c == 0x27:
+                    in_single = True
+                else:
+                    current.append(c)
+            i += 1
+
+
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+
+
+def _is_hex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies. Python values map to RESP types: bytes -> bulk, int -> integer, None -> null,
+# list/tuple -> array, dict -> map, float -> double, bool -> boolean; the classes below mark the
+# rest. A handler returns these and never writes wire bytes itself.
+
+
+class SimpleString(bytes):
+    """A status reply: ``+OK``."""
+
+
+class Verbatim(bytes):
+    """A RESP3 verbatim string (``=``, format ``txt``); a bulk string in RESP2."""
+
+
+class RespSet(list):
+    """A RESP3 set (``~``); an array in RESP2."""
+
+
+class Push(list):
+    """A RESP3 push (``>``); an array in RESP2."""
+
+
+class _NullArray:
+    """The RESP2 null array (``*-1``), e.g. EXEC after a failed WATCH; ``_`` in RESP3."""
+
+    __slots__ = ()
+
+
+NULL_ARRAY = _NullArray()
+OK = SimpleString(b"OK")
+QUEUED = SimpleString(b"QUEUED")
+PONG = SimpleString(b"PONG")
+
+
+def format_double(value: float) -> bytes:
+    """Redis's ``%.17g`` rendering, with ``inf``/``-inf`` spelled as Redis spells them."""
+    if value != value:
+        return b"nan"
+    if value in (float("inf"), float("-inf")):
+        return b"inf" if value > 0 else b"-inf"
+    return b"%.17g" % value
+
+
+def encode(reply: object, resp3: bool = False) -> bytes:
+    out = bytearray()
+    encode_into(out, reply, resp3)
+    return bytes(out)
+
+
+def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
+    """Append the encoding of ``reply`` to ``out``; the owner's hot path, so types are tested
+    most common first."""
+    kind = type(reply)
+    if kind is bytes:
+        out += b"$%d\r\n%s\r\n" % (len(reply), reply)
+    elif kind is int:
+        out += b":%d\r\n" % reply
+    elif reply is None:
+        out += b"_\r\n" if resp3 else b"$-1\r\n"
+    elif kind is SimpleString:
+        out += b"+%s\r\n" % reply
+    elif kind is list or kind is tuple:
+        out += b"*%d\r\n" % len(reply)
+        for item in reply:
+            encode_into(out, item, resp3)
+    elif isinstance(reply, CommandError):
+        out += b"-%s\r\n" % reply.message.encode()
+    elif kind is dict:
+        out += (b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(reply) * (1 if resp3 else 2))
+        for key, value in reply.items():
+            encode_into(out, key, resp3)
+            encode_into(out, value, resp3)
+    elif kind is bool:
+        out += (b"#t\r\n" if reply else b"#f\r\n") if resp3 else (b":1\r\n" if reply else b":0\r\n")
+    elif kind is float:
+        text = format_double(reply)
+        out += b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text)
+    elif kind is RespSet or kind is Push:
+        marker = (b"~" if kind is RespSet else b">") if resp3 else b"*"
+        out += b"%s%d\r\n" % (marker, len(reply))
+        for item in reply:
+            encode_into(out, item, resp3)
+    elif kind is Verbatim:
+        if resp3:
+            out += b"=%d\r\ntxt:%s\r\n" % (len(reply) + 4, reply)
+        else:
+            out += b"$%d\r\n%s\r\n" % (len(reply), reply)
+    elif kind is _NullArray:
+        out += b"_\r\n" if resp3 else b"*-1\r\n"
+    else:
+        raise TypeError(f"no RESP encoding for {kind.__name__}")

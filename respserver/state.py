@@ -1,0 +1,144 @@
+"""What the table owner keeps besides the data: the clients it serves, configuration and counters."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from respserver.keyspace import Database, Listener
+
+VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
+
+
+def default_config() -> dict[str, str]:
+    """CONFIG parameters that exist here, with Redis's defaults (CONFIG GET shows these)."""
+    return {
+        "bind": "127.0.0.1",
+        "port": "6379",
+        "databases": "16",
+        "loglevel": "notice",
+        "save": "",
+        "appendonly": "no",
+        "appendfsync": "everysec",
+        "dir": os.getcwd(),
+        "dbfilename": "dump.rdb",
+        "appendfilename": "appendonly.aof",
+        "maxclients": "10000",
+        "maxmemory": "0",
+        "maxmemory-policy": "noeviction",
+        "timeout": "0",
+        "tcp-keepalive": "300",
+        "requirepass": "",
+        "protected-mode": "yes",
+        "proto-max-bulk-len": str(512 * 1024 * 1024),
+        "client-query-buffer-limit": str(1024 * 1024 * 1024),
+        "hz": "10",
+        "lua-time-limit": "5000",
+        "busy-reply-threshold": "5000",
+        "slowlog-log-slower-than": "10000",
+        "slowlog-max-len": "128",
+        "notify-keyspace-events": "",
+        "hash-max-listpack-entries": "128",
+        "hash-max-listpack-value": "64",
+        "daemonize": "no",
+        "io-threads": "1",
+        "cluster-enabled": "no",
+        "replica-read-only": "yes",
+        "maxmemory-samples": "5",
+        "lazyfree-lazy-user-del": "no",
+        "tcp-backlog": "511",
+    }
+
+
+@dataclass(eq=False)
+class Client:
+    """One connection as the owner sees it: its session state. Only the owner changes it."""
+
+    server: Server
+    id: int
+    addr: str
+    laddr: str
+    fd: int = -1
+    db: Database = field(init=False)
+    resp: int = 2
+    name: bytes = b""
+    lib_name: bytes = b""
+    lib_ver: bytes = b""
+    created: float = field(default_factory=time.time)
+    last_interaction: float = field(default_factory=time.time)
+    last_command: str = "NULL"
+    multi: list[list[bytes]] | None = None  # commands queued since MULTI
+    multi_failed: bool = False  # a command was refused while queuing: EXEC aborts
+    watched: list[tuple[Database, bytes]] = field(default_factory=list)
+    dirty_cas: bool = False  # a watched key changed: EXEC fails
+    closing: bool = False  # set by QUIT/CLIENT KILL: the transport closes after the reply
+    kill: Callable[[], None] = lambda: None  # transport's hook to end the connection now
+
+    def __post_init__(self) -> None:
+        self.db = self.server.databases[0]
+
+    def unwatch(self) -> None:
+        for db, key in self.watched:
+            clients = db.watchers.get(key)
+            if clients is not None:
+                clients.discard(self)
+                if not clients:
+                    del db.watchers[key]
+        self.watched = []
+        self.dirty_cas = False
+
+
+@dataclass
+class CommandStats:
+    calls: int = 0
+    usec: int = 0
+    rejected_calls: int = 0
+    failed_calls: int = 0
+
+
+class Server:
+    """Everything the owner task holds: databases, clients, configuration, statistics."""
+
+    def __init__(self, databases: int = 16, config: dict[str, str] | None = None) -> None:
+        self.config = default_config()
+        if config:
+            self.config.update(config)
+        self.config["databases"] = str(databases)
+        self.listeners: list[Listener] = []
+        self.databases = [Database(i, self.listeners) for i in range(databases)]
+        self.clients: dict[int, Client] = {}
+        self._next_client_id = 1
+        self.started = time.time()
+        self.run_id = os.urandom(20).hex()
+        self.commandstats: dict[str, CommandStats] = {}
+        self.total_commands = 0
+        self.total_connections = 0
+        self.rejected_connections = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.dirty = 0  # writes since start (Redis's server.dirty)
+        self.last_save = int(time.time())
+
+    def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
+        client = Client(self, self._next_client_id, addr, laddr, fd)
+        self._next_client_id += 1
+        self.clients[client.id] = client
+        self.total_connections += 1
+        return client
+
+    def drop_client(self, client: Client) -> None:
+        client.unwatch()
+        self.clients.pop(client.id, None)
+
+    def expire_cycle(self) -> None:
+        for db in self.databases:
+            if db.expires:
+                db.expire_cycle()
+
+    @property
+    def expired_keys(self) -> int:
+        return sum(db.expired_count for db in self.databases)
