@@ -58,7 +58,8 @@ class Connection:
         try:
             with self.cancel_scope:
                 await self._serve()
-        except OSError as exc:  # reset by peer, broken pipe: this client is gone, no one else is hurt
+        except OSError as exc:
+            # Reset by peer, broken pipe: this client is gone, and no one else is hurt.
             log.debug("client %s: %s", self.client.addr, exc)
         finally:
             self.server.drop_client(self.client)

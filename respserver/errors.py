@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 
 class CommandError(Exception):
-    """An error reply. ``message`` is the full text after '-', its code included (ERR, WRONGTYPE)."""
+    """An error reply; ``message`` is the text after '-', its code (ERR, WRONGTYPE...) included."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -43,7 +43,9 @@ def _one_line(text: str) -> str:
 def unknown_command(name: bytes, args: Sequence[bytes]) -> CommandError:
     shown = name.decode("utf-8", "replace")[:128]
     return CommandError(
-        _one_line(f"ERR unknown command '{shown}', with args beginning with: {_quoted_preview(args)}")
+        _one_line(
+            f"ERR unknown command '{shown}', with args beginning with: {_quoted_preview(args)}"
+        )
     )
 
 

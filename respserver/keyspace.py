@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from respserver.errors import WRONGTYPE, CommandError
+from respserver.scan import ScanIndex
 
 if TYPE_CHECKING:
     from respserver.state import Client
@@ -47,6 +48,7 @@ class Database:
         self.expired_count = 0
         self._scan: list[bytes] = []
         self._scan_pos = 0
+        self._scan_index: ScanIndex | None = None  # built by the first SCAN, then kept current
 
     def __len__(self) -> int:
         return len(self.data)
@@ -90,6 +92,13 @@ class Database:
         expires = self.expires
         return iter([k for k in self.data if k not in expires or expires[k] > now])
 
+    def scan_index(self) -> ScanIndex:
+        """SCAN's cursor index over the keys: built on first use, then kept current by
+        ``store`` and ``_remove`` (``reset`` drops it, ``swap_with`` swaps it along)."""
+        if self._scan_index is None:
+            self._scan_index = ScanIndex(self.data)
+        return self._scan_index
+
     def random_key(self) -> bytes | None:
         candidates = list(self.data)
         while candidates:
@@ -123,6 +132,8 @@ class Database:
 
     def store(self, key: bytes, value: Value, keep_ttl: bool = False) -> None:
         """Put ``value`` at ``key`` (replacing any type); the TTL is cleared unless ``keep_ttl``."""
+        if self._scan_index is not None and key not in self.data:
+            self._scan_index.add(key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
@@ -154,11 +165,17 @@ class Database:
                         client.dirty_cas = True
         self.data = {}
         self.expires = {}
+        self._scan_index = None
         for listener in self.listeners:
             listener.db_reset(self)
 
     def swap_with(self, other: Database) -> None:
         """Exchange contents with ``other`` (SWAPDB); watchers stay with their database number."""
+        # An expired watched key swapped in counts as absent, as in Redis: reap those first
+        # (reaping one marks its own database's watchers, as any deletion does).
+        for key in {*self.watchers, *other.watchers}:
+            self.get(key)
+            other.get(key)
         for db in (self, other):
             for key, clients in db.watchers.items():
                 if key in self.data or key in other.data:
@@ -166,6 +183,7 @@ class Database:
                         client.dirty_cas = True
         self.data, other.data = other.data, self.data
         self.expires, other.expires = other.expires, self.expires
+        self._scan_index, other._scan_index = other._scan_index, self._scan_index
         for listener in self.listeners:
             listener.db_reset(self)
             listener.db_reset(other)
@@ -176,6 +194,8 @@ class Database:
 
     def _remove(self, key: bytes) -> None:
         del self.data[key]
+        if self._scan_index is not None:
+            self._scan_index.discard(key)
         if self.expires:
             self.expires.pop(key, None)
         self.modified(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from time import perf_counter_ns
 
 import outcome
 import trio
@@ -40,21 +41,29 @@ class Batch:
         self.parked = False
 
 
+# Command names as clients spell them ("GET", "get") -> their spec; saves a lower() per command.
+_SPELLINGS: dict[bytes, Command] = {}
+_MAX_SPELLINGS = 4096
+
+
 def resolve(argv: list[bytes]) -> Command | CommandError:
     """Find the command (or subcommand) ``argv`` names and check its arity, in Redis's order."""
-    spec = COMMANDS.get(argv[0])
+    spec = _SPELLINGS.get(argv[0])
     if spec is None:
         spec = COMMANDS.get(argv[0].lower())
         if spec is None:
             return unknown_command(argv[0], argv[1:])
-    if spec.subcommands:
+        if len(_SPELLINGS) < _MAX_SPELLINGS:
+            _SPELLINGS[argv[0]] = spec
+    if spec.subcommands and (len(argv) > 1 or spec.handler is None):  # plain COMMAND runs
         if len(argv) < 2:
             return wrong_arity(spec.name)
         sub = spec.subcommands.get(argv[1].lower())
         if sub is None:
             return unknown_subcommand(argv[1], spec.name)
         spec = sub
-    if not spec.arity_ok(len(argv)):
+    argc, arity = len(argv), spec.arity
+    if (argc != arity) if arity >= 0 else (argc < -arity):
         return wrong_arity(spec.name)
     return spec
 
@@ -64,9 +73,11 @@ def execute(client: Client, argv: list[bytes]) -> object:
     server = client.server
     spec = resolve(argv)
     if type(spec) is not Command:
+        _stats(server, argv).rejected_calls += 1
+        if argv[0].lower() == b"exec":
+            return _abort_exec(client, spec)
         if client.multi is not None:
             client.multi_failed = True
-        _stats(server, argv).rejected_calls += 1
         return spec
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
         client.multi.append(argv)
@@ -74,15 +85,25 @@ def execute(client: Client, argv: list[bytes]) -> object:
     return call(client, spec, argv)
 
 
+def _abort_exec(client: Client, error: CommandError) -> CommandError:
+    """Redis's execCommandAbort: a refused EXEC (wrong arity), inside MULTI or not, ends any
+    transaction and unwatches, naming the reason."""
+    client.multi = None
+    client.multi_failed = False
+    client.unwatch()
+    reason = error.message.removeprefix("ERR ")
+    return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
+
+
 def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     """Invoke a resolved command's handler, counting it in INFO commandstats."""
-    stats = client.server.commandstats.get(spec.name)
+    server = client.server
+    stats = server.commandstats.get(spec.name)
     if stats is None:
-        stats = client.server.commandstats[spec.name] = CommandStats()
-    args = argv[2:] if spec.container else argv[1:]
-    started = time.perf_counter_ns()
+        stats = server.commandstats[spec.name] = CommandStats()
+    started = perf_counter_ns()
     try:
-        reply = spec.handler(client, *args)
+        reply = spec.handler(client, *argv[spec.first_arg :])
     except CommandError as exc:
         reply = exc
         stats.failed_calls += 1
@@ -91,14 +112,16 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
         reply = CommandError("ERR internal error; see the server log")
         stats.failed_calls += 1
     stats.calls += 1
-    stats.usec += (time.perf_counter_ns() - started) // 1000
-    client.server.total_commands += 1
+    stats.usec += (perf_counter_ns() - started) // 1000
+    server.total_commands += 1
     client.last_command = spec.name
     return reply
 
 
 def _stats(server: Server, argv: list[bytes]) -> CommandStats:
     spec = COMMANDS.get(argv[0].lower())
+    if spec is not None and spec.subcommands and len(argv) > 1:
+        spec = spec.subcommands.get(argv[1].lower())  # as Redis: 'config|get', or none if unknown
     name = spec.name if spec is not None else "unknown"
     return server.commandstats.setdefault(name, CommandStats())
 
@@ -109,10 +132,10 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytes:
     encode_into = protocol.encode_into
     client.last_interaction = time.time()
     for argv in commands:
+        if client.closing:
+            break  # after QUIT, or killed by CLIENT KILL while this batch waited: nothing runs
         reply = execute(client, argv)
         encode_into(out, reply, client.resp == 3)
-        if client.closing:
-            break  # QUIT or CLIENT KILL: nothing after it runs
     return bytes(out)
 
 
@@ -125,13 +148,27 @@ class Owner:
 
     async def run(self) -> None:
         async with self._receive:
-            async for batch in self._receive:
-                if batch is EXPIRE_TICK:
-                    self.server.expire_cycle()
-                    continue
-                batch.reply = run_batch(batch.client, batch.commands)
-                if batch.parked:
-                    trio.lowlevel.reschedule(batch.task, outcome.Value(batch.reply))
+            while True:
+                try:
+                    batch = await self._receive.receive()
+                except trio.EndOfChannel:
+                    return
+                # Take everything already queued before yielding again: under load the
+                # replies then leave in bursts, with one scheduler round trip per burst.
+                while True:
+                    self._apply(batch)
+                    try:
+                        batch = self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+
+    def _apply(self, batch: Batch | object) -> None:
+        if batch is EXPIRE_TICK:
+            self.server.expire_cycle()
+            return
+        batch.reply = run_batch(batch.client, batch.commands)
+        if batch.parked:
+            trio.lowlevel.reschedule(batch.task, outcome.Value(batch.reply))
 
     async def submit(self, client: Client, commands: list[list[bytes]]) -> bytes:
         """Send a batch to the owner and wait for its encoded replies."""

@@ -8,13 +8,19 @@ to their RESP2 forms exactly as Redis degrades them.
 
 from __future__ import annotations
 
+import re
+
 import hiredis
 
 from respserver.errors import CommandError
 
-INT_MAX = 2**31 - 1
 # Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or count line it buffers.
 INLINE_MAX_SIZE = 64 * 1024
+PARTIAL_TRACK_LIMIT = 64 * 1024
+# Redis accepts up to 2**31-1 arguments, growing its argv as they arrive; hiredis would allocate
+# the whole list on reading the header, so counts above this are refused (a documented limit).
+MAX_MULTIBULK_LEN = 2**24
+_LARGE_COUNT = re.compile(rb"\*[0-9]{8}")
 
 
 class ProtocolError(Exception):
@@ -50,10 +56,13 @@ class RequestParser:
         self.error: ProtocolError | None = None
         self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
         # True when everything fed so far ended on a frame boundary, so the next byte starts a
-        # frame: only then can an inline command begin, and only then is a header peeked.
+        # frame: only then can an inline command begin.
         self._aligned = True
         self._inline = b""
         self._pending = 0
+        # The bytes of the frame hiredis is still waiting on (b"" on a boundary; None once it
+        # outgrows PARTIAL_TRACK_LIMIT), so its headers can be checked before it completes.
+        self._partial: bytes | None = b""
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         commands: list[list[bytes]] = []
@@ -63,17 +72,26 @@ class RequestParser:
                     data = self._take_inline(data, commands)
                     if not data:
                         break
-                    self._check_header(data)
                 data = self._feed_reader(data, commands)
         except ProtocolError as exc:
+            exc.__traceback__ = None  # no cycle through this frame: the parser frees at once
             self.error = exc
         return commands
 
     def _feed_reader(self, data: bytes, commands: list[list[bytes]]) -> bytes:
         """Parse multibulk frames with hiredis; return the rest of ``data`` if an inline
         command starts inside it (it is left for the inline path), else b""."""
-        started_aligned = self._aligned
-        first = len(commands)
+        frames: list[list[bytes] | None] = []  # every frame completed here, empty ones too
+        if self._partial is not None and _LARGE_COUNT.search(data) is not None:
+            # hiredis allocates a list as soon as it reads an array header, so a large count
+            # is checked before hiredis sees it (a payload that merely looks like one costs a
+            # Python walk of this read, nothing more).
+            bad = self._check_frames(self._partial + data)
+            if bad is not None:
+                # Frames before the bad one still run, as in Redis; nothing after it.
+                start, error = bad
+                self._feed_reader(data[: start - len(self._partial)], commands)
+                raise error
         reader = self._reader
         reader.feed(data)
         last = None
@@ -81,13 +99,15 @@ class RequestParser:
             try:
                 frame = reader.gets()
             except hiredis.ProtocolError as exc:
-                rest = self._inline_rest(data, commands[first:], started_aligned)
+                rest = self._inline_rest(data, frames)
                 if rest is None:
                     raise ProtocolError(_redis_wording(str(exc))) from None
                 return rest
             if frame is _NEED_DATA:
                 break
             last = frame
+            if type(frame) is list or frame is None:
+                frames.append(frame)
             if type(frame) is list and frame:
                 for arg in frame:
                     if type(arg) is not bytes:
@@ -97,54 +117,93 @@ class RequestParser:
                 commands.append(frame)
             elif frame:
                 # A non-array at a frame start: Redis reads that line as an inline command.
-                rest = self._inline_rest(data, commands[first:], started_aligned)
+                rest = self._inline_rest(data, frames)
                 if rest is None:
                     raise ProtocolError("expected '*'")
                 return rest
         self._aligned = type(last) is list and bool(last) and _ends_with_frame(data, last)
         if self._aligned:
             self._pending = 0
+            self._partial = b""
         else:
             self._pending += len(data)
             if self._pending > self.max_query_buffer:
                 raise QueryBufferLimit()
+            self._track_partial(data, frames)
         return b""
 
-    def _inline_rest(self, data: bytes, frames: list[list[bytes]], aligned: bool) -> bytes | None:
-        """Where hiredis met a non-'*' frame start, locate it (after ``frames``, which began
-        ``data``) and restart there with a fresh reader; None if it cannot be located."""
-        if not aligned:
+    def _track_partial(self, data: bytes, completed: list[list[bytes] | None]) -> None:
+        """hiredis holds an incomplete frame: find its bytes and check what Redis checks as
+        soon as it reads them (counts, lengths, '$' markers) instead of waiting for the rest."""
+        if self._partial is None:
+            return  # lost track (a long frame); the query buffer limit still bounds it
+        stream = self._partial + data
+        offset = sum(map(_encoded_len, completed))
+        if offset > len(stream):
+            self._partial = None
+            return
+        partial = stream[offset:]
+        bad = self._check_frames(partial)
+        if bad is not None:
+            raise bad[1]
+        self._partial = partial if len(partial) <= PARTIAL_TRACK_LIMIT else None
+
+    def _check_frames(self, stream: bytes) -> tuple[int, ProtocolError] | None:
+        """Check the multibulk frames ``stream`` starts with as Redis checks them while reading
+        (counts, '$' markers, lengths), up to the end of ``stream`` or an inline command.
+        Returns None, or where the offending frame starts and the error it earns."""
+        pos, size = 0, len(stream)
+        while pos < size and stream[pos] == 0x2A:  # '*'
+            frame_start = pos
+            problem = None
+            end = stream.find(b"\r\n", pos)
+            if end < 0:
+                if size - pos > INLINE_MAX_SIZE:
+                    problem = "too big mbulk count string"
+                break
+            count = _parse_int(stream[pos + 1 : end])
+            if count is None or count > MAX_MULTIBULK_LEN:
+                problem = "invalid multibulk length"
+                break
+            pos = end + 2
+            for _ in range(max(count, 0)):
+                if pos >= size:
+                    return None
+                if stream[pos] != 0x24:  # '$'
+                    problem = f"expected '$', got '{chr(stream[pos])}'"
+                    break
+                end = stream.find(b"\r\n", pos)
+                if end < 0:
+                    if size - pos > INLINE_MAX_SIZE:
+                        problem = "too big bulk count string"
+                    break
+                length = _parse_int(stream[pos + 1 : end])
+                if length is None or length < 0 or length > self.max_bulk_len:
+                    problem = "invalid bulk length"
+                    break
+                pos = end + 2 + length + 2
+            if problem is not None or end < 0:
+                break
+        else:
             return None
-        offset = sum(len(hiredis.pack_command(tuple(f))) for f in frames)
-        if offset >= len(data) or data[offset] == 0x2A:
+        if problem is None:
+            return None
+        return frame_start, ProtocolError(problem)
+
+    def _inline_rest(self, data: bytes, frames: list[list[bytes] | None]) -> bytes | None:
+        """Where hiredis met a non-'*' frame start, locate it (after ``frames``, which began
+        in the tracked partial frame or at the start of ``data``) and restart there with a
+        fresh reader; None if it cannot be located."""
+        if self._partial is None:
+            return None
+        offset = sum(map(_encoded_len, frames)) - len(self._partial)
+        if not 0 <= offset < len(data) or data[offset] == 0x2A:
             return None
         self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
         self._aligned = True
+        self._partial = b""
+        self._pending = 0
         return data[offset:]
-
-    def _check_header(self, data: bytes) -> None:
-        """Refuse absurd counts and lengths before hiredis buffers what they announce."""
-        if data[0] != 0x2A:  # '*'
-            return
-        end = data.find(b"\r\n", 0, 32)
-        if end < 0:
-            if len(data) > INLINE_MAX_SIZE:
-                raise ProtocolError("too big mbulk count string")
-            return
-        count = _parse_int(data[1:end])
-        if count is None or count > INT_MAX:
-            raise ProtocolError("invalid multibulk length")
-        start = end + 2
-        if count <= 0 or len(data) <= start:
-            return
-        if data[start] != 0x24:  # '$'
-            raise ProtocolError(f"expected '$', got '{chr(data[start])}'")
-        end = data.find(b"\r\n", start, start + 32)
-        if end < 0:
-            return
-        length = _parse_int(data[start + 1 : end])
-        if length is None or length < 0 or length > self.max_bulk_len:
-            raise ProtocolError("invalid bulk length")
 
     def _take_inline(self, data: bytes, commands: list[list[bytes]]) -> bytes:
         """Consume inline commands at the front of ``data``; return what is left for hiredis."""
@@ -170,13 +229,19 @@ def _parse_int(text: bytes) -> int | None:
     return int(text)
 
 
+def _encoded_len(frame: list[bytes] | None) -> int:
+    """Length of a frame as a client encodes it (``*-1``, ``*0`` or a multibulk of bulks)."""
+    if not frame:
+        return 5 if frame is None else 4
+    return len(hiredis.pack_command(tuple(frame)))
+
+
 def _ends_with_frame(data: bytes, frame: list[bytes]) -> bool:
     # hiredis does not say whether a frame is pending; if the data ends with the encoding of
     # the last complete frame, the stream is on a boundary (short of a payload crafted to
-    # mimic it, which only misleads the header peek for that client's own next read).
+    # mimic it, which only misleads the checks made on that client's own next read).
     encoded = hiredis.pack_command(tuple(frame))
-    n = min(len(encoded), len(data))
-    return data[-n:] == encoded[-n:]
+    return data.endswith(encoded) if len(data) >= len(encoded) else encoded.endswith(data)
 
 
 def _redis_wording(hiredis_message: str) -> str:

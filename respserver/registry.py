@@ -14,7 +14,7 @@ Redis's usage line; ``COMMAND DOCS`` argument trees and the README's table are r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,12 @@ FLAG_ORDER = (
 CATEGORY_ORDER = (
     "keyspace read write set sortedset list hash string bitmap hyperloglog geo stream pubsub "
     "admin fast slow blocking dangerous connection transaction scripting"
+).split()
+# Flags Redis keeps but COMMAND INFO does not show ("Hidden on purpose" in addReplyFlagsForCommand).
+HIDDEN_FLAGS = frozenset(("may_replicate", "sentinel", "only_sentinel"))
+# Key-spec flags, in the order Redis prints them (addReplyFlagsForKeyArgs).
+KEY_FLAG_ORDER = (
+    "RO RW OW RM access update insert delete not_key incomplete variable_flags"
 ).split()
 
 
@@ -42,6 +48,17 @@ class Arg:
     multiple_token: bool = False
     arguments: tuple[Arg, ...] = ()
     key_spec_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One of Redis's key specs: keys start at argv[``index``] and run to ``lastkey`` (0: that
+    one key; -1: the last argument; n > 0: n arguments further), every ``keystep``."""
+
+    flags: tuple[str, ...]
+    index: int
+    lastkey: int
+    keystep: int
 
 
 @dataclass(slots=True)
@@ -60,12 +77,15 @@ class Command:
     handler: Callable[..., Any] | None
     categories: tuple[str, ...]
     tips: tuple[str, ...] = ()
+    key_specs: tuple[KeySpec, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     container: str | None = None
+    first_arg: int = 1  # where the handler's arguments start in argv: after the (sub)command
 
     @property
     def arguments(self) -> tuple[Arg, ...]:
-        return parse_syntax(self.syntax)
+        return parse_syntax(self.syntax, len(self.key_specs))
 
     def arity_ok(self, argc: int) -> bool:
         return argc == self.arity if self.arity >= 0 else argc >= -self.arity
@@ -79,9 +99,19 @@ class Command:
 
 COMMANDS: dict[bytes, Command] = {}
 
+# The ACL category a command of each COMMAND DOCS group has unless it declares its own.
 _GROUP_CATEGORY = {
     "string": "string",
     "hash": "hash",
+    "list": "list",
+    "set": "set",
+    "sorted_set": "sortedset",
+    "stream": "stream",
+    "bitmap": "bitmap",
+    "hyperloglog": "hyperloglog",
+    "geo": "geo",
+    "pubsub": "pubsub",
+    "scripting": "scripting",
     "generic": "keyspace",
     "connection": "connection",
     "transactions": "transaction",
@@ -102,8 +132,16 @@ def command(
     complexity: str = "O(1)",
     categories: str | None = None,
     tips: str = "",
+    key_flags: str = "",
+    history: tuple[tuple[str, str], ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a command (or ``parent|sub`` subcommand) and register its handler."""
+    """Declare a command (or ``parent|sub`` subcommand) and register its handler.
+
+    ``key_flags`` are the key specs' flags (Redis's "RW access update"; specs separated by
+    '|' when ``keys`` spans several fixed positions, as RENAME's "RW access delete | OW update");
+    by default "RO access" for readonly commands, "RW update" for write ones. ``history`` is
+    COMMAND DOCS' list of (version, change).
+    """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = Command(
@@ -121,6 +159,8 @@ def command(
             handler=handler,
             categories=_categories(flags.split(), group, categories),
             tips=tuple(tips.split()),
+            key_specs=_key_specs(keys, flags.split(), key_flags),
+            history=history,
         )
         parent, _, sub = name.partition("|")
         if sub:
@@ -128,6 +168,7 @@ def command(
             if container is None:
                 raise ValueError(f"subcommand {name} declared before its container")
             spec.container = parent
+            spec.first_arg = 2
             _add(container.subcommands, sub.encode(), spec)
         else:
             _add(COMMANDS, name.encode(), spec)
@@ -137,14 +178,30 @@ def command(
 
 
 def container(
-    name: str, *, arity: int, group: str, since: str, summary: str, complexity: str = "Depends on subcommand."
+    name: str,
+    *,
+    arity: int,
+    group: str,
+    since: str,
+    summary: str,
+    complexity: str = "Depends on subcommand.",
+    flags: str = "",
+    categories: str | None = None,
+    tips: str = "",
+    history: tuple[tuple[str, str], ...] = (),
+    handler: Callable[..., Any] | None = None,
 ) -> None:
-    """Declare a command that only dispatches to ``name|sub`` subcommands (CONFIG, CLIENT...)."""
+    """Declare a command that dispatches to ``name|sub`` subcommands (CONFIG, CLIENT...).
+
+    With a ``handler`` the container also runs on its own when no subcommand follows (plain
+    ``COMMAND``). Unlike a command, it takes no ACL category from its group: Redis gives CLIENT
+    and CONFIG only @slow.
+    """
     spec = Command(
         name=name,
         syntax="",
         arity=arity,
-        flags=(),
+        flags=_ordered(flags.split(), FLAG_ORDER),
         first_key=0,
         last_key=0,
         key_step=0,
@@ -152,8 +209,10 @@ def container(
         since=since,
         summary=summary,
         complexity=complexity,
-        handler=None,
-        categories=("slow",),
+        handler=handler,
+        categories=_categories(flags.split(), "", categories),
+        tips=tuple(tips.split()),
+        history=history,
     )
     _add(COMMANDS, name.encode(), spec)
 
@@ -186,84 +245,195 @@ def _categories(flags: list[str], group: str, explicit: str | None) -> tuple[str
         cats.add("pubsub")
     if "blocking" in flags:
         cats.add("blocking")
-    cats.add("fast" if "fast" in flags else "slow")
+    if "fast" in flags:
+        cats.add("fast")
+    if "fast" not in cats:
+        cats.add("slow")
     return _ordered(sorted(cats), CATEGORY_ORDER)
 
 
-# --- syntax strings -> argument trees (COMMAND DOCS) -------------------------------------------
+def _key_specs(keys: tuple[int, int, int], flags: list[str], key_flags: str) -> tuple[KeySpec, ...]:
+    """Key specs from the legacy (first, last, step) triple: one range spec, or one spec per
+    position when the keys sit at a few fixed places (RENAME's source and destination)."""
+    first, last, step = keys
+    if first <= 0:
+        return ()
+    if last > 0 and step == 1 and last > first:
+        positions = list(range(first, last + 1))
+    else:
+        positions = [first]
+    default = "RO access" if "readonly" in flags else "RW update" if "write" in flags else "RO"
+    given = [part.split() for part in key_flags.split("|")] if key_flags else [default.split()]
+    if len(given) == 1:
+        given *= len(positions)
+    if len(given) != len(positions):
+        raise ValueError(f"key_flags names {len(given)} specs for {len(positions)} key positions")
+    if len(positions) > 1:
+        pairs = zip(given, positions, strict=True)
+        return tuple(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1) for f, p in pairs)
+    lastkey = last - first if last >= 0 else last
+    return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step),)
 
-_TOKEN = re.compile(r"\[|\]|\||\.\.\.|[^\s\[\]|]+")
+
+# --- syntax strings -> argument trees (COMMAND DOCS) -------------------------------------------
+#
+# The notation is Redis's usage line: UPPERCASE words are literal tokens (a token followed by a
+# lowercase name or a <group> introduces it), [ ] is optional, < > groups, | separates
+# alternatives, and "x [x ...]" (or "[x ...]") repeats x.
+
+_TOKEN = re.compile(r"\[|\]|<|>|\||\.\.\.|[^\s\[\]<>|]+")
 _INTEGER_NAMES = re.compile(
     r"^(count|seconds|milliseconds|.*timestamp|offset|start|end|increment|decrement|"
-    r"numkeys|index|db|destination-db|timeout|port|id|cursor|.*-id|value-integer)$"
+    r"numkeys|index|db|destination-db|timeout|port|id|cursor|.*-id|value-integer|protover)$"
 )
+_CLOSERS = {"[": "]", "<": ">"}
 
 
-def parse_syntax(syntax: str) -> tuple[Arg, ...]:
-    """Read Redis's usage notation (``key [NX | XX] [field value ...]``) into an argument tree."""
+def parse_syntax(syntax: str, key_specs: int = 1) -> tuple[Arg, ...]:
+    """Read Redis's usage notation (``key [NX | XX] [field value ...]``) into an argument tree;
+    key arguments are numbered in order against ``key_specs`` specs (the last one repeating)."""
     tokens = _TOKEN.findall(syntax)
-    args, rest = _parse_sequence(tokens, 0)
-    if rest != len(tokens):
+    args, end, _ = _parse_sequence(tokens, 0)
+    if end != len(tokens):
         raise ValueError(f"unbalanced syntax: {syntax}")
-    key_index = 0
-    numbered = []
-    for arg in args:
-        if arg.type == "key":
-            arg = _with(arg, key_spec_index=key_index)
-            key_index += 1
-        numbered.append(arg)
-    return tuple(numbered)
+    counter = iter(range(1 << 30))
+    return tuple(_number_keys(arg, counter, max(key_specs, 1) - 1) for arg in args)
 
 
-def _parse_sequence(tokens: list[str], i: int) -> tuple[list[Arg], int]:
-    """Parse alternatives separated by '|' until ']' or the end; returns one Arg per element."""
+def _number_keys(arg: Arg, counter: Iterator[int], last: int) -> Arg:
+    if arg.type == "key":
+        return _with(arg, key_spec_index=min(next(counter), last))
+    if arg.arguments:
+        return _with(arg, arguments=tuple(_number_keys(a, counter, last) for a in arg.arguments))
+    return arg
+
+
+def _parse_sequence(tokens: list[str], i: int) -> tuple[list[Arg], int, bool]:
+    """Parse alternatives separated by '|' up to a closing ']' or '>' (not consumed) or the end.
+    Returns the items (one oneof Arg if there were alternatives), the position reached, and
+    whether the sequence ended with '...' (a repeat of what precedes its bracket)."""
     alternatives: list[list[Arg]] = [[]]
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "]":
-            break
+    repeated = False
+    while i < len(tokens) and tokens[i] not in ("]", ">"):
+        tok, items = tokens[i], alternatives[-1]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if tok == "|":
             alternatives.append([])
             i += 1
-            continue
-        if tok == "[":
-            inner, i = _parse_sequence(tokens, i + 1)
-            i += 1  # the ']'
-            alternatives[-1].append(_group(inner, optional=True))
-            continue
-        if tok == "...":
-            items = alternatives[-1]
-            if len(items) >= 2 and items[-1].optional and not items[-1].multiple:
-                # "key [key ...]": the optional repeat folds into the one before it.
-                items.pop()
-            items[-1] = _with(items[-1], multiple=True)
+        elif tok in _CLOSERS:
+            inner, i, inner_repeated = _parse_bracket(tokens, i)
+            _append_group(items, inner, tok == "[", inner_repeated)
+        elif tok == "...":
+            if nxt in ("]", ">"):
+                repeated = True
+            else:
+                items[-1] = _with(items[-1], multiple=True)
             i += 1
-            continue
-        if tok.isupper() or not tok[0].isalpha():
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            if nxt is not None and nxt[0].islower():
-                alternatives[-1].append(Arg(nxt, _type_of(nxt), token=tok))
-                i += 2
-                continue
-            alternatives[-1].append(Arg(tok.lower(), "pure-token", token=tok))
+        elif _is_literal(tok) and nxt == "<":
+            inner, i, _ = _parse_bracket(tokens, i + 1)
+            if len(inner) == 1 and inner[0].token is None:
+                items.append(_with(inner[0], token=tok))
+            else:
+                items.append(Arg(tok.lower(), "block", token=tok, arguments=tuple(inner)))
+        elif _is_literal(tok) and nxt is not None and nxt[0].islower():
+            items.append(Arg(nxt, _type_of(nxt), token=tok))
+            i += 2
+        elif _is_literal(tok):
+            items.append(Arg(tok.lower(), "pure-token", token=tok))
             i += 1
-            continue
-        alternatives[-1].append(Arg(tok, _type_of(tok)))
-        i += 1
+        else:
+            items.append(Arg(tok, _type_of(tok)))
+            i += 1
     if len(alternatives) > 1:
         options = tuple(_group(alt, optional=False) for alt in alternatives)
-        return [Arg(_oneof_name(options), "oneof", arguments=options)], i
-    return alternatives[0], i
+        return [Arg(_oneof_name(options), "oneof", arguments=options)], i, False
+    return alternatives[0], i, repeated
+
+
+def _parse_bracket(tokens: list[str], i: int) -> tuple[list[Arg], int, bool]:
+    """Parse the group opened at tokens[i]; returns its items, the position after its closer,
+    and whether it ends with '...'."""
+    inner, end, repeated = _parse_sequence(tokens, i + 1)
+    if end >= len(tokens) or tokens[end] != _CLOSERS[tokens[i]]:
+        raise ValueError(f"unbalanced {tokens[i]!r} in syntax: {' '.join(tokens)}")
+    return inner, end + 1, repeated
+
+
+def _append_group(items: list[Arg], inner: list[Arg], optional: bool, repeated: bool) -> None:
+    """Append a bracketed group; "x [x ...]" folds into one x that repeats ("ID id [id ...]"
+    repeats the value, "ID id [ID id ...]" the token too)."""
+    n = len(inner)
+    if repeated and 0 < n <= len(items) and _same(items[-n:], inner):
+        first = items[-n]
+        del items[-n:]
+        with_token = first.token is not None and inner[0].token == first.token
+        items.append(
+            _with(
+                _group([first, *inner[1:]], optional=False),
+                multiple=True,
+                multiple_token=with_token,
+            )
+        )
+    elif repeated:
+        items.append(_with(_group(inner, optional=optional), multiple=True))
+    else:
+        items.append(_group(inner, optional=optional))
+
+
+def _same(a: list[Arg], b: list[Arg]) -> bool:
+    """Whether ``b`` repeats ``a`` (its first token may be left out)."""
+    return [(x.name, x.type) for x in a] == [(y.name, y.type) for y in b] and all(
+        y.token in (x.token, None if i == 0 else x.token)
+        for i, (x, y) in enumerate(zip(a, b, strict=True))
+    )
+
+
+def _is_literal(tok: str) -> bool:
+    return tok.isupper() or not tok[0].isalpha()
 
 
 def _group(items: list[Arg], optional: bool) -> Arg:
     if len(items) == 1:
         return _with(items[0], optional=optional or items[0].optional)
-    return Arg(items[0].name.replace("-", "_") + "_block", "block", optional=optional, arguments=tuple(items))
+    return Arg(
+        items[0].name.replace("-", "_") + "_block",
+        "block",
+        optional=optional,
+        arguments=tuple(items),
+    )
 
 
 def _oneof_name(options: tuple[Arg, ...]) -> str:
     return "_".join(o.name for o in options)[:40]
+
+
+def argument_count(args: tuple[Arg, ...]) -> tuple[int, int | None]:
+    """How many arguments ``args`` take at least and at most (None: unbounded)."""
+    low, high = 0, 0
+    for arg in args:
+        a_low, a_high = _count(arg)
+        low += a_low
+        high = None if high is None or a_high is None else high + a_high
+    return low, high
+
+
+def _count(arg: Arg) -> tuple[int, int | None]:
+    if arg.type == "block":
+        low, high = argument_count(arg.arguments)
+    elif arg.type == "oneof":
+        counts = [_count(a) for a in arg.arguments]
+        low = min(c[0] for c in counts)
+        highs = [c[1] for c in counts]
+        high = None if None in highs else max(highs)
+    else:
+        low = high = 1
+    if arg.token is not None and arg.type != "pure-token":
+        low, high = low + 1, None if high is None else high + 1
+    if arg.optional:
+        low = 0
+    if arg.multiple and high != 0:
+        high = None
+    return low, high
 
 
 def _type_of(name: str) -> str:

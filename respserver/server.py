@@ -75,7 +75,10 @@ async def serve(
 
 @asynccontextmanager
 async def open_server(
-    port: int = 0, bind: str = "127.0.0.1", databases: int = 16, config: dict[str, str] | None = None
+    port: int = 0,
+    bind: str = "127.0.0.1",
+    databases: int = 16,
+    config: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningServer]:
     """``async with open_server(port=0) as server:`` runs a server for the block's duration."""
     async with trio.open_nursery() as nursery:
@@ -89,12 +92,16 @@ async def open_server(
 class ServerThread:
     """A server in a background thread, for sync code and tests::
 
-        with ServerThread(port=0) as server:
-            redis.Redis(port=server.port).ping()
+    with ServerThread(port=0) as server:
+        redis.Redis(port=server.port).ping()
     """
 
     def __init__(
-        self, port: int = 0, bind: str = "127.0.0.1", databases: int = 16, config: dict[str, str] | None = None
+        self,
+        port: int = 0,
+        bind: str = "127.0.0.1",
+        databases: int = 16,
+        config: dict[str, str] | None = None,
     ) -> None:
         self._args = (port, bind, databases, config)
         self._thread: threading.Thread | None = None
@@ -123,7 +130,9 @@ class ServerThread:
                 started.put(exc)
                 raise
 
-        self._thread = threading.Thread(target=trio.run, args=(main,), name="respserver", daemon=True)
+        self._thread = threading.Thread(
+            target=trio.run, args=(main,), name="respserver", daemon=True
+        )
         self._thread.start()
         result = started.get(timeout=30)
         if isinstance(result, BaseException):

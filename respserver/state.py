@@ -1,4 +1,4 @@
-"""What the table owner keeps besides the data: the clients it serves, configuration and counters."""
+"""What the table owner keeps besides the data: its clients, configuration and counters."""
 
 from __future__ import annotations
 
@@ -25,9 +25,12 @@ def default_config() -> dict[str, str]:
         "dir": os.getcwd(),
         "dbfilename": "dump.rdb",
         "appendfilename": "appendonly.aof",
+        "appenddirname": "appendonlydir",
         "maxclients": "10000",
         "maxmemory": "0",
         "maxmemory-policy": "noeviction",
+        "maxmemory-eviction-tenacity": "10",
+        "maxmemory-clients": "0",
         "timeout": "0",
         "tcp-keepalive": "300",
         "requirepass": "",
@@ -35,13 +38,18 @@ def default_config() -> dict[str, str]:
         "proto-max-bulk-len": str(512 * 1024 * 1024),
         "client-query-buffer-limit": str(1024 * 1024 * 1024),
         "hz": "10",
-        "lua-time-limit": "5000",
         "busy-reply-threshold": "5000",
         "slowlog-log-slower-than": "10000",
         "slowlog-max-len": "128",
+        "latency-monitor-threshold": "0",
         "notify-keyspace-events": "",
-        "hash-max-listpack-entries": "128",
+        "hash-max-listpack-entries": "512",
         "hash-max-listpack-value": "64",
+        "zset-max-listpack-entries": "128",
+        "zset-max-listpack-value": "64",
+        "set-max-intset-entries": "512",
+        "list-max-listpack-size": "-2",
+        "activerehashing": "yes",
         "daemonize": "no",
         "io-threads": "1",
         "cluster-enabled": "no",

@@ -3,6 +3,7 @@
 from respserver.commands import (  # noqa: F401
     connection,
     hashes,
+    hashes_scan,
     keys,
     server,
     strings,

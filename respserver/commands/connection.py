@@ -1,40 +1,523 @@
-"""Connection commands. https://redis.io/docs/latest/commands/?group=connection"""
+"""Connection commands. https://redis.io/docs/latest/commands/?group=connection
+
+HELLO, AUTH, RESET and the CLIENT family act on the calling connection (``ctx``) or, for
+CLIENT LIST/KILL, on the other clients the server holds. There is one user, ``default``: with
+no ``requirepass`` it takes any password, as Redis's default ``nopass`` user does.
+"""
 
 from __future__ import annotations
 
+import time
+
 from respserver.commands.common import to_int
-from respserver.errors import DB_INDEX_OUT_OF_RANGE, CommandError, wrong_arity
-from respserver.protocol import OK, PONG, SimpleString
-from respserver.registry import command
-from respserver.state import Client
+from respserver.commands.server import help_reply
+from respserver.commands.transactions import end_transaction
+from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
+from respserver.protocol import OK, PONG, SimpleString, Verbatim
+from respserver.registry import command, container
+from respserver.state import VERSION, Client, Server
+
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NO_PASSWORD_SET = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+BAD_CLIENT_ID = "ERR client-id should be greater than 0"
+CLIENT_TYPES = ("normal", "slave", "replica", "master", "pubsub")
+
+_CONNECTION = "noscript loading stale fast no_auth allow_busy"
 
 
-@command("ping", "[message]", arity=-1, flags="fast", group="connection", since="1.0.0",
-         summary="Returns the server's liveliness response.")
+@command(
+    "ping",
+    "[message]",
+    arity=-1,
+    flags="fast",
+    group="connection",
+    since="1.0.0",
+    summary="Ping the server",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+)
 def ping(ctx: Client, *message: bytes) -> object:
+    """PONG, or the message."""
     if len(message) > 1:
         raise wrong_arity("ping")
     return message[0] if message else PONG
 
 
-@command("echo", "message", arity=2, flags="fast", group="connection", since="1.0.0",
-         summary="Returns the given string.")
+@command(
+    "echo",
+    "message",
+    arity=2,
+    flags="loading stale fast",
+    group="connection",
+    since="1.0.0",
+    summary="Echo the given string",
+)
 def echo(ctx: Client, message: bytes) -> bytes:
+    """The message."""
     return message
 
 
-@command("select", "index", arity=2, flags="loading stale fast", group="connection",
-         since="1.0.0", summary="Changes the selected database.")
+@command(
+    "select",
+    "index",
+    arity=2,
+    flags="loading stale fast",
+    group="connection",
+    since="1.0.0",
+    summary="Change the selected database for the current connection",
+)
 def select(ctx: Client, index: bytes) -> SimpleString:
-    number = to_int(index, "ERR value is not an integer or out of range")
+    """Switch the connection to database ``index``."""
+    number = to_int(index)
     if not 0 <= number < len(ctx.server.databases):
         raise CommandError(DB_INDEX_OUT_OF_RANGE)
     ctx.db = ctx.server.databases[number]
     return OK
 
 
-@command("quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
-         group="connection", since="1.0.0", summary="Closes the connection.")
+@command(
+    "quit",
+    arity=-1,
+    flags=_CONNECTION,
+    group="connection",
+    since="1.0.0",
+    summary="Close the connection",
+)
 def quit(ctx: Client, *_: bytes) -> SimpleString:
+    """OK, then the connection closes."""
     ctx.closing = True
     return OK
+
+
+# --- authentication and handshake ---------------------------------------------------------------
+
+
+def authenticate(server: Server, username: bytes, password: bytes) -> None:
+    """Check credentials against the one user, ``default``; raise WRONGPASS if they fail."""
+    requirepass = server.config["requirepass"].encode()
+    if username != b"default" or (requirepass and password != requirepass):
+        raise CommandError(WRONGPASS)
+
+
+@command(
+    "auth",
+    "[username] password",
+    arity=-2,
+    flags=_CONNECTION,
+    group="connection",
+    since="1.0.0",
+    summary="Authenticate to the server",
+    complexity="O(N) where N is the number of passwords defined for the user",
+    history=(("6.0.0", "Added ACL style (username and password)."),),
+)
+def auth(ctx: Client, *args: bytes) -> SimpleString:
+    """Authenticate as ``default`` (one argument) or as ``username``."""
+    if len(args) > 2:
+        raise CommandError(SYNTAX)
+    if len(args) == 1:
+        if not ctx.server.config["requirepass"]:
+            raise CommandError(NO_PASSWORD_SET)
+        args = (b"default", *args)
+    authenticate(ctx.server, *args)
+    return OK
+
+
+@command(
+    "hello",
+    "[protover [AUTH username password] [SETNAME clientname]]",
+    arity=-1,
+    flags=_CONNECTION,
+    group="connection",
+    since="6.0.0",
+    summary="Handshake with Redis",
+    history=(
+        (
+            "6.2.0",
+            "`protover` made optional; when called without arguments the command "
+            "reports the current connection's context.",
+        ),
+    ),
+)
+def hello(ctx: Client, *args: bytes) -> dict:
+    """Switch protocol (2 or 3), optionally authenticating and naming the connection; reply
+    with the server's description."""
+    version = 0
+    if args:
+        version = to_int(args[0], "ERR Protocol version is not an integer or out of range")
+        if version not in (2, 3):
+            raise CommandError("NOPROTO unsupported protocol version")
+    # Redis 7.0 applies each option as it reads it: an error stops there, earlier ones stay.
+    i = 1
+    while i < len(args):
+        option, more = args[i].lower(), len(args) - 1 - i
+        if option == b"auth" and more >= 2:
+            authenticate(ctx.server, args[i + 1], args[i + 2])
+            i += 3
+        elif option == b"setname" and more >= 1:
+            _set_name(ctx, args[i + 1])
+            i += 2
+        else:
+            raise CommandError(f"ERR Syntax error in HELLO option '{_text(args[i])}'")
+    if version:
+        ctx.resp = version
+    return {
+        b"server": b"redis",
+        b"version": VERSION.encode(),
+        b"proto": ctx.resp,
+        b"id": ctx.id,
+        b"mode": b"standalone",
+        b"role": b"master",
+        b"modules": [],
+    }
+
+
+@command(
+    "reset",
+    arity=1,
+    flags=_CONNECTION,
+    group="connection",
+    since="6.2.0",
+    summary="Reset the connection",
+)
+def reset(ctx: Client) -> SimpleString:
+    """Back to a fresh connection's state: database 0, RESP2, no name, no MULTI, no WATCH."""
+    ctx.db = ctx.server.databases[0]
+    ctx.resp = 2
+    ctx.name = b""
+    end_transaction(ctx)
+    return SimpleString(b"RESET")
+
+
+# --- CLIENT --------------------------------------------------------------------------------------
+
+container(
+    "client",
+    arity=-2,
+    group="connection",
+    since="2.4.0",
+    summary="A container for client connection commands",
+)
+
+_CLIENT = "noscript loading stale"
+_CLIENT_ADMIN = "admin noscript loading stale"
+
+
+@command(
+    "client|id",
+    arity=2,
+    flags=_CLIENT,
+    group="connection",
+    since="5.0.0",
+    summary="Returns the client ID for the current connection",
+)
+def client_id(ctx: Client) -> int:
+    """This connection's id."""
+    return ctx.id
+
+
+@command(
+    "client|setname",
+    "connection-name",
+    arity=3,
+    flags=_CLIENT,
+    group="connection",
+    since="2.6.9",
+    summary="Set the current connection name",
+)
+def client_setname(ctx: Client, name: bytes) -> SimpleString:
+    """Name this connection (an empty name removes it)."""
+    _set_name(ctx, name)
+    return OK
+
+
+@command(
+    "client|getname",
+    arity=2,
+    flags=_CLIENT,
+    group="connection",
+    since="2.6.9",
+    summary="Get the current connection name",
+)
+def client_getname(ctx: Client) -> bytes | None:
+    """This connection's name, or null."""
+    return ctx.name or None
+
+
+@command(
+    "client|setinfo",
+    "<LIB-NAME libname | LIB-VER libver>",
+    arity=4,
+    flags=_CLIENT,
+    group="connection",
+    since="7.2.0",
+    summary="Sets information specific to the client or connection.",
+)
+def client_setinfo(ctx: Client, attribute: bytes, value: bytes) -> SimpleString:
+    """Record the client library's name or version (Redis 7.2), shown by CLIENT LIST."""
+    field = {b"lib-name": "lib_name", b"lib-ver": "lib_ver"}.get(attribute.lower())
+    if field is None:
+        raise CommandError(f"ERR Unrecognized option '{_text(attribute)}'")
+    if not _printable(value):
+        raise CommandError(
+            f"ERR {_text(attribute)} cannot contain spaces, newlines or special characters."
+        )
+    setattr(ctx, field, value)
+    return OK
+
+
+@command(
+    "client|info",
+    arity=2,
+    flags=_CLIENT,
+    group="connection",
+    since="6.2.0",
+    summary="Returns information about the current client connection.",
+    tips="nondeterministic_output",
+)
+def client_info(ctx: Client) -> Verbatim:
+    """This connection's CLIENT LIST line."""
+    return Verbatim(_describe(ctx, ctx, "client|info") + b"\n")
+
+
+@command(
+    "client|list",
+    "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
+    arity=-2,
+    flags=_CLIENT_ADMIN,
+    group="connection",
+    since="2.4.0",
+    summary="Get the list of client connections",
+    complexity="O(N) where N is the number of client connections",
+    tips="nondeterministic_output",
+    history=(
+        ("2.8.12", "Added unique client `id` field."),
+        ("5.0.0", "Added optional `TYPE` filter."),
+        ("6.0.0", "Added `user` field."),
+        (
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+        ),
+        ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+        ("7.0.3", "Added `ssub` field."),
+    ),
+)
+def client_list(ctx: Client, *args: bytes) -> Verbatim:
+    """One line per connection, optionally only those of a TYPE or with the given IDs."""
+    clients = ctx.server.clients
+    if not args:
+        chosen = list(clients.values())
+    elif len(args) == 2 and args[0].lower() == b"type":
+        kind = _client_type(args[1])
+        chosen = [c for c in clients.values() if _type_of(c) == kind]
+    elif len(args) > 1 and args[0].lower() == b"id":
+        ids = [to_int(arg, "ERR Invalid client ID") for arg in args[1:]]
+        chosen = [clients[i] for i in ids if i in clients]
+    else:
+        raise CommandError(SYNTAX)
+    return Verbatim(b"".join(_describe(c, ctx, "client|list") + b"\n" for c in chosen))
+
+
+@command(
+    "client|kill",
+    "ip:port | <ID client-id | TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB> | "
+    "USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO>> ...",
+    arity=-3,
+    flags=_CLIENT_ADMIN,
+    group="connection",
+    since="2.4.0",
+    summary="Kill the connection of a client",
+    complexity="O(N) where N is the number of client connections",
+    history=(
+        ("2.8.12", "Added new filter format."),
+        ("2.8.12", "`ID` option."),
+        ("3.2.0", "Added `master` type in for `TYPE` option."),
+        (
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
+            "backward compatibility.",
+        ),
+        ("6.2.0", "`LADDR` option."),
+    ),
+)
+def client_kill(ctx: Client, *args: bytes) -> object:
+    """Close the connections matching every filter given (the old form: the one at ip:port)."""
+    if len(args) == 1:
+        # Old form: one address, and the caller may kill itself; +OK or an error.
+        if not _kill(ctx, {"addr": args[0].decode("utf-8", "replace")}, skipme=False):
+            raise CommandError("ERR No such client")
+        return OK
+    filters, skipme = _kill_filters(args)
+    return _kill(ctx, filters, skipme)
+
+
+def _kill_filters(args: tuple[bytes, ...]) -> tuple[dict[str, object], bool]:
+    """Parse CLIENT KILL's option/value pairs, checking each as Redis does, in order."""
+    filters: dict[str, object] = {}
+    skipme = True
+    for i in range(0, len(args), 2):
+        option = args[i].lower()
+        if i + 1 >= len(args):
+            raise CommandError(SYNTAX)
+        value = args[i + 1]
+        if option == b"id":
+            filters["id"] = to_int(value, BAD_CLIENT_ID)
+            if filters["id"] < 1:
+                raise CommandError(BAD_CLIENT_ID)
+        elif option == b"type":
+            filters["type"] = _client_type(value)
+        elif option in (b"addr", b"laddr"):
+            filters[option.decode()] = value.decode("utf-8", "replace")
+        elif option == b"user":
+            if value != b"default":
+                raise CommandError(f"ERR No such user '{_text(value)}'")
+        elif option == b"skipme" and value.lower() in (b"yes", b"no"):
+            skipme = value.lower() == b"yes"
+        else:
+            raise CommandError(SYNTAX)
+    return filters, skipme
+
+
+def _kill(ctx: Client, filters: dict[str, object], skipme: bool) -> int:
+    """End every client matching ``filters``; the caller itself only after its reply."""
+    server = ctx.server
+    killed = 0
+    for client in list(server.clients.values()):
+        if (
+            ("addr" in filters and client.addr != filters["addr"])
+            or ("laddr" in filters and client.laddr != filters["laddr"])
+            or ("type" in filters and _type_of(client) != filters["type"])
+            or ("id" in filters and client.id != filters["id"])
+            or (client is ctx and skipme)
+        ):
+            continue
+        client.closing = True
+        if client is not ctx:
+            server.drop_client(client)
+            client.kill()
+        killed += 1
+    return killed
+
+
+@command(
+    "client|help",
+    arity=2,
+    flags="loading stale",
+    group="connection",
+    since="5.0.0",
+    summary="Show helpful text about the different subcommands",
+)
+def client_help(ctx: Client) -> list:
+    """The CLIENT subcommands, as Redis 7.0 describes them."""
+    return help_reply("CLIENT", _CLIENT_HELP)
+
+
+_CLIENT_HELP = (
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def _printable(value: bytes) -> bool:
+    """Redis's rule for names: only the characters '!' to '~' (no spaces or newlines)."""
+    return all(33 <= c <= 126 for c in value)
+
+
+def _set_name(ctx: Client, name: bytes) -> None:
+    if not _printable(name):
+        raise CommandError(
+            "ERR Client names cannot contain spaces, newlines or special characters."
+        )
+    ctx.name = name
+
+
+def _client_type(name: bytes) -> str:
+    kind = name.lower().decode("utf-8", "replace")
+    if kind not in CLIENT_TYPES:
+        raise CommandError(f"ERR Unknown client type '{_text(name)}'")
+    return "slave" if kind == "replica" else kind
+
+
+def _type_of(client: Client) -> str:
+    # No replication and no pub/sub yet: every connection is a normal client.
+    return "normal"
+
+
+def _flags(client: Client) -> str:
+    flags = ""
+    if client.multi is not None:
+        flags += "x"
+    if client.dirty_cas:
+        flags += "d"
+    if client.closing:
+        flags += "c"
+    return flags or "N"
+
+
+def _describe(client: Client, caller: Client, current: str) -> bytes:
+    """A CLIENT LIST line in Redis 7.2's format (7.0's plus lib-name and lib-ver). Buffer and
+    memory sizes are Redis internals with no counterpart here: they read 0."""
+    now = time.time()
+    # Redis records a command before running it, so the caller's line names the running one.
+    last = current if client is caller else client.last_command
+    fields = (
+        f"id={client.id} addr={client.addr} laddr={client.laddr} fd={client.fd} "
+        f"name={_text(client.name)} age={int(now - client.created)} "
+        f"idle={int(now - client.last_interaction)} flags={_flags(client)} db={client.db.index} "
+        f"sub=0 psub=0 ssub=0 multi={-1 if client.multi is None else len(client.multi)} "
+        "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+        f"events=r cmd={last} user=default redir=-1 resp={client.resp} "
+        f"lib-name={_text(client.lib_name)} lib-ver={_text(client.lib_ver)}"
+    )
+    return fields.encode()

@@ -1,1 +1,136 @@
-"""transactions commands."""
+"""Transaction commands. https://redis.io/docs/latest/commands/?group=transactions
+
+While ``ctx.multi`` is a list the dispatcher (``owner.execute``) queues commands into it and
+flags ``ctx.multi_failed`` when one is refused; EXEC then runs the queue through
+``owner.resolve``/``owner.call``, so statistics and errors are those of commands run alone, and
+the whole queue runs inside one synchronous call: nothing else interleaves. WATCH registers the
+client in ``db.watchers``; ``Database.modified`` (and FLUSHDB/SWAPDB) set ``ctx.dirty_cas``.
+"""
+
+from __future__ import annotations
+
+from respserver.errors import CommandError
+from respserver.owner import call, resolve
+from respserver.protocol import NULL_ARRAY, OK, SimpleString
+from respserver.registry import Command, command
+from respserver.state import Client
+
+EXEC_ABORTED = "EXECABORT Transaction discarded because of previous errors."
+
+
+def end_transaction(ctx: Client) -> None:
+    """Leave MULTI state and forget watched keys (EXEC and DISCARD always do both)."""
+    ctx.multi = None
+    ctx.multi_failed = False
+    ctx.unwatch()
+
+
+def _expire_watched_keys(ctx: Client) -> None:
+    """Look each watched key up, so one that expired since WATCH is deleted now, which marks
+    the client dirty: Redis fails EXEC when a watched key has expired in between."""
+    for db, key in ctx.watched:
+        db.get(key)
+
+
+@command(
+    "multi",
+    arity=1,
+    flags="noscript loading stale fast allow_busy",
+    group="transactions",
+    since="1.2.0",
+    summary="Mark the start of a transaction block",
+)
+def multi(ctx: Client) -> SimpleString:
+    """Start queuing commands for EXEC."""
+    if ctx.multi is not None:
+        raise CommandError("ERR MULTI calls can not be nested")
+    ctx.multi = []
+    ctx.multi_failed = False
+    return OK
+
+
+@command(
+    "exec",
+    arity=1,
+    flags="noscript loading stale skip_slowlog",
+    group="transactions",
+    since="1.2.0",
+    summary="Execute all commands issued after MULTI",
+    complexity="Depends on commands in the transaction",
+)
+def exec_(ctx: Client) -> object:
+    """Run the queued commands and reply with their replies; a null array if a watched key
+    changed, EXECABORT if a command was refused while queuing."""
+    if ctx.multi is None:
+        raise CommandError("ERR EXEC without MULTI")
+    queued, refused = ctx.multi, ctx.multi_failed
+    _expire_watched_keys(ctx)
+    changed = ctx.dirty_cas
+    end_transaction(ctx)
+    if refused:
+        raise CommandError(EXEC_ABORTED)
+    if changed:
+        return NULL_ARRAY
+    replies = []
+    for argv in queued:
+        spec = resolve(argv)
+        replies.append(call(ctx, spec, argv) if type(spec) is Command else spec)
+    return replies
+
+
+@command(
+    "discard",
+    arity=1,
+    flags="noscript loading stale fast allow_busy",
+    group="transactions",
+    since="2.0.0",
+    summary="Discard all commands issued after MULTI",
+    complexity="O(N), when N is the number of queued commands",
+)
+def discard(ctx: Client) -> SimpleString:
+    """Drop the queued commands and the watched keys."""
+    if ctx.multi is None:
+        raise CommandError("ERR DISCARD without MULTI")
+    end_transaction(ctx)
+    return OK
+
+
+@command(
+    "watch",
+    "key [key ...]",
+    arity=-2,
+    flags="noscript loading stale fast allow_busy",
+    keys=(1, -1, 1),
+    key_flags="RO",
+    group="transactions",
+    since="2.2.0",
+    summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+    complexity="O(1) for every key.",
+)
+def watch(ctx: Client, *keys: bytes) -> SimpleString:
+    """Make the next EXEC fail if any of these keys changes before it."""
+    if ctx.multi is not None:
+        raise CommandError("ERR WATCH inside MULTI is not allowed")
+    db = ctx.db
+    for key in keys:
+        # A key already expired is deleted first: Redis treats its later removal as no change.
+        db.get(key)
+        clients = db.watchers.setdefault(key, set())
+        if ctx not in clients:
+            clients.add(ctx)
+            ctx.watched.append((db, key))
+    return OK
+
+
+@command(
+    "unwatch",
+    arity=1,
+    flags="noscript loading stale fast allow_busy",
+    group="transactions",
+    since="2.2.0",
+    summary="Forget about all watched keys",
+)
+def unwatch(ctx: Client) -> SimpleString:
+    """Forget every watched key."""
+    ctx.unwatch()
+    return OK

@@ -1,0 +1,3 @@
+from respserver.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""HSCAN. https://redis.io/docs/latest/commands/hscan/
+
+Redis answers a small hash (listpack-encoded: at most ``hash-max-listpack-entries`` fields, none
+of them or their values longer than ``hash-max-listpack-value``) with everything at once, in
+insertion order, and cursor 0; Python dicts keep that order, so this reply is byte-identical.
+
+A bigger hash is walked with a ``ScanIndex`` over a snapshot of its fields, taken when an
+iteration starts (cursor 0) or when the snapshot no longer belongs to this dict. Fields deleted
+since are skipped at reply time; fields added since may be missed, which Redis's guarantee allows
+(only elements present for the whole iteration must be returned). Snapshots of a few hashes are
+kept, least recently used dropped first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from respserver.commands.keys import parse_scan_options
+from respserver.registry import command
+from respserver.scan import ScanIndex, parse_cursor
+from respserver.state import Client
+
+_MAX_SNAPSHOTS = 16
+
+
+class _Snapshot:
+    __slots__ = ("fields", "index")
+
+    def __init__(self, fields: dict[bytes, bytes]) -> None:
+        self.fields = fields  # the dict it was taken from: a new dict at the key means a new one
+        self.index = ScanIndex(fields)
+
+
+_snapshots: OrderedDict[tuple[int, bytes], _Snapshot] = OrderedDict()
+
+
+def _snapshot(ctx: Client, key: bytes, fields: dict[bytes, bytes], fresh: bool) -> ScanIndex:
+    slot = (id(ctx.db), key)
+    snapshot = _snapshots.get(slot)
+    if fresh or snapshot is None or snapshot.fields is not fields:
+        snapshot = _snapshots[slot] = _Snapshot(fields)
+        if len(_snapshots) > _MAX_SNAPSHOTS:
+            _snapshots.popitem(last=False)
+    _snapshots.move_to_end(slot)
+    return snapshot.index
+
+
+def is_listpack(ctx: Client, fields: dict[bytes, bytes]) -> bool:
+    """Whether Redis would keep this hash in its compact listpack encoding."""
+    config = ctx.server.config
+    if len(fields) > int(config["hash-max-listpack-entries"]):
+        return False
+    longest = int(config["hash-max-listpack-value"])
+    return all(len(f) <= longest and len(v) <= longest for f, v in fields.items())
+
+
+@command(
+    "hscan",
+    "key cursor [MATCH pattern] [COUNT count]",
+    arity=-3,
+    flags="readonly",
+    keys=(1, 1, 1),
+    key_flags="RO access",
+    group="hash",
+    since="2.8.0",
+    summary="Incrementally iterate hash fields and associated values",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+    "command calls for the cursor to return back to 0. N is the number of elements inside "
+    "the collection..",
+    tips="nondeterministic_output",
+)
+def hscan(ctx: Client, key: bytes, cursor: bytes, *options: bytes) -> list[object]:
+    """One step of an iteration over a hash: the next cursor and field/value pairs."""
+    position = parse_cursor(cursor)
+    fields = ctx.db.get_hash(key)
+    if fields is None:
+        return [b"0", []]  # Redis does not even read the options then
+    opts = parse_scan_options(options, allow_type=False)
+    if is_listpack(ctx, fields):
+        position, names = 0, list(fields)
+    else:
+        index = _snapshot(ctx, key, fields, fresh=position == 0)
+        position, names = index.scan(position, opts.count)
+    glob = opts.glob
+    reply: list[bytes] = []
+    for name in names:
+        value = fields.get(name)
+        if value is not None and (glob is None or glob.match(name)):
+            reply += (name, value)
+    return [b"%d" % position, reply]

@@ -1,0 +1,238 @@
+"""CONFIG parameters: how each value is checked and normalised, with Redis 7.0's error texts.
+
+Values live in ``Server.config`` (defaults in ``state.default_config``) as the strings CONFIG GET
+shows. ``set_many`` applies CONFIG SET's rules: every name is checked before any value, nothing
+changes unless everything is valid, and the first problem is the one reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from respserver.commands.common import to_int
+from respserver.errors import SYNTAX, CommandError
+
+INT_MAX, LONG_MAX, UINT_MAX, ULLONG_MAX = 2**31 - 1, 2**63 - 1, 2**32 - 1, 2**64 - 1
+
+# Old names Redis still accepts (and CONFIG GET patterns still match).
+ALIASES = {
+    "lua-time-limit": "busy-reply-threshold",
+    "hash-max-ziplist-entries": "hash-max-listpack-entries",
+    "hash-max-ziplist-value": "hash-max-listpack-value",
+    "zset-max-ziplist-entries": "zset-max-listpack-entries",
+    "zset-max-ziplist-value": "zset-max-listpack-value",
+    "list-max-ziplist-size": "list-max-listpack-size",
+    "slave-read-only": "replica-read-only",
+}
+
+
+class InvalidValue(Exception):
+    """A value the parameter refuses; the message is Redis's reason text."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one parameter's value is parsed; ``normalise`` returns what CONFIG GET will show."""
+
+    normalise: Callable[[bytes], str] | None  # None: CONFIG SET refuses the parameter
+    refusal: str = "can't set immutable config"
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
+
+
+def _integer(low: int, high: int, memory: bool = False) -> Param:
+    def normalise(value: bytes) -> str:
+        number = _memory(value) if memory else _strict_int(value)
+        if not low <= number <= high:
+            raise InvalidValue(f"argument must be between {low} and {high} inclusive")
+        return str(number)
+
+    return Param(normalise)
+
+
+def _strict_int(value: bytes) -> int:
+    try:
+        return to_int(value)
+    except CommandError:
+        raise InvalidValue("argument couldn't be parsed into an integer") from None
+
+
+_MEMORY = re.compile(rb"([0-9]*)(|b|k|kb|m|mb|g|gb)", re.IGNORECASE)
+_UNITS = {b"": 1, b"b": 1, b"k": 1000, b"kb": 1024, b"m": 10**6, b"mb": 1024**2}
+_UNITS |= {b"g": 10**9, b"gb": 1024**3}
+
+
+def _memory(value: bytes) -> int:
+    """Redis's memtoull: digits and an optional unit (1k = 1000, 1kb = 1024)."""
+    match = _MEMORY.fullmatch(value)
+    if match is None:
+        raise InvalidValue("argument must be a memory value")
+    # strtoull saturates rather than failing on too many digits.
+    number = min(int(match[1] or b"0"), ULLONG_MAX) * _UNITS[match[2].lower()]
+    if number > ULLONG_MAX:
+        raise InvalidValue("argument must be a memory value")
+    return number
+
+
+def _boolean(value: bytes) -> str:
+    if value.lower() not in (b"yes", b"no"):
+        raise InvalidValue("argument must be 'yes' or 'no'")
+    return value.lower().decode()
+
+
+def _enum(*choices: str) -> Param:
+    def normalise(value: bytes) -> str:
+        choice = _text(value).lower()
+        if choice not in choices:
+            raise InvalidValue(f"argument(s) must be one of the following: {', '.join(choices)}")
+        return choice
+
+    return Param(normalise)
+
+
+_SAVE_NUMBER = re.compile(rb"[ \t\n\v\f\r]*[-+]?[0-9]+")
+
+
+def _save(value: bytes) -> str:
+    """``seconds changes [seconds changes ...]``, split on single spaces as Redis splits it."""
+    parts = value.split(b" ") if value else []
+    numbers = [int(p) if _SAVE_NUMBER.fullmatch(p) else None for p in parts]
+    if len(parts) % 2 or any(
+        n is None or n < (1 if i % 2 == 0 else 0) for i, n in enumerate(numbers)
+    ):
+        raise InvalidValue("Invalid save parameters")
+    return " ".join(str(n) for n in numbers)
+
+
+_EVENT_CLASSES = "g$lshzxetd"  # what 'A' stands for, in the order Redis prints classes
+
+
+def _keyspace_events(value: bytes) -> str:
+    """Event class letters, canonicalised as Redis's keyspaceEventsFlagsToString does (which
+    prints 'A' alone for all classes, dropping 'n')."""
+    chosen = set()
+    for char in _text(value):
+        if char not in "A" + _EVENT_CLASSES + "nKEm":
+            raise InvalidValue("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        chosen.update(_EVENT_CLASSES if char == "A" else char)
+    if chosen >= set(_EVENT_CLASSES):
+        classes = "A"
+    else:
+        classes = "".join(c for c in _EVENT_CLASSES + "n" if c in chosen)
+    return classes + "".join(c for c in "KEm" if c in chosen)
+
+
+_HZ = _integer(0, INT_MAX)
+
+
+def _hz(value: bytes) -> str:
+    # Redis accepts any int and clamps what it runs at (and shows) to 1..500.
+    return str(min(max(int(_HZ.normalise(value)), 1), 500))
+
+
+IMMUTABLE = Param(None)
+PROTECTED = Param(None, "can't set protected config")
+STRING = Param(_text)
+BOOLEAN = Param(_boolean)
+
+PARAMS: dict[str, Param] = {
+    # Listening and process layout are fixed when the server starts (Redis can rebind a port
+    # at run time; respserver cannot).
+    "bind": IMMUTABLE,
+    "port": IMMUTABLE,
+    "databases": IMMUTABLE,
+    "daemonize": IMMUTABLE,
+    "io-threads": IMMUTABLE,
+    "cluster-enabled": IMMUTABLE,
+    "tcp-backlog": IMMUTABLE,
+    "appendfilename": IMMUTABLE,
+    "appenddirname": IMMUTABLE,
+    "dir": PROTECTED,
+    "dbfilename": PROTECTED,
+    "loglevel": _enum("debug", "verbose", "notice", "warning"),
+    "save": Param(_save),
+    "appendonly": BOOLEAN,
+    "appendfsync": _enum("everysec", "always", "no"),
+    "maxclients": _integer(1, UINT_MAX),
+    "maxmemory": _integer(0, ULLONG_MAX, memory=True),
+    "maxmemory-policy": _enum(
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "noeviction",
+    ),  # fmt: skip
+    "maxmemory-samples": _integer(1, INT_MAX),
+    "maxmemory-eviction-tenacity": _integer(0, 100),
+    "maxmemory-clients": _integer(0, ULLONG_MAX, memory=True),
+    "timeout": _integer(0, INT_MAX),
+    "tcp-keepalive": _integer(0, INT_MAX),
+    "requirepass": STRING,
+    "protected-mode": BOOLEAN,
+    "proto-max-bulk-len": _integer(1024 * 1024, LONG_MAX, memory=True),
+    "client-query-buffer-limit": _integer(1024 * 1024, LONG_MAX, memory=True),
+    "hz": Param(_hz),
+    "busy-reply-threshold": _integer(0, LONG_MAX),
+    "slowlog-log-slower-than": _integer(-1, LONG_MAX),
+    "slowlog-max-len": _integer(0, LONG_MAX),
+    "latency-monitor-threshold": _integer(0, LONG_MAX),
+    "notify-keyspace-events": Param(_keyspace_events),
+    "hash-max-listpack-entries": _integer(0, LONG_MAX),
+    "hash-max-listpack-value": _integer(0, LONG_MAX),
+    "zset-max-listpack-entries": _integer(0, LONG_MAX),
+    "zset-max-listpack-value": _integer(0, LONG_MAX),
+    "set-max-intset-entries": _integer(0, LONG_MAX),
+    "list-max-listpack-size": _integer(-(2**31), INT_MAX),
+    "replica-read-only": BOOLEAN,
+    "lazyfree-lazy-user-del": BOOLEAN,
+    "activerehashing": BOOLEAN,
+}
+
+
+def canonical(name: bytes) -> str | None:
+    """The parameter ``name`` refers to (case-insensitive, aliases resolved), or None."""
+    text = _text(name).lower()
+    text = ALIASES.get(text, text)
+    return text if text in PARAMS else None
+
+
+def names() -> list[str]:
+    """Every name CONFIG GET patterns match: parameters and their aliases."""
+    return [*PARAMS, *ALIASES]
+
+
+def set_many(config: dict[str, str], args: tuple[bytes, ...]) -> None:
+    """CONFIG SET ``name value [name value ...]``: all or nothing, raising Redis's error."""
+    if len(args) % 2:
+        raise CommandError(SYNTAX)
+    chosen: dict[str, tuple[str, bytes]] = {}  # parameter -> (name as looked up, value)
+    for name, value in zip(args[::2], args[1::2], strict=True):
+        param = canonical(name)
+        if param is None:
+            raise CommandError(
+                f"ERR Unknown option or number of arguments for CONFIG SET - '{_text(name)}'"
+            )
+        reason = PARAMS[param].refusal if PARAMS[param].normalise is None else None
+        if reason is None and param in chosen:
+            reason = "duplicate parameter"
+        if reason is not None:
+            raise CommandError(_failed(_text(name), reason))
+        chosen[param] = (_text(name).lower(), value)
+    updates = {}
+    for param, (name, value) in chosen.items():
+        try:
+            updates[param] = PARAMS[param].normalise(value)
+        except InvalidValue as exc:
+            raise CommandError(_failed(name, str(exc))) from None
+    config.update(updates)
+
+
+def _failed(name: str, reason: str) -> str:
+    return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"

@@ -1,0 +1,240 @@
+"""Every registered command against redis-server 7.0.15's own description of it, and the
+registry's invariants. Iterates over whatever is registered when the tests run, so it checks
+every family's declarations, not only the server and connection ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import respserver.commands  # noqa: F401  (registers every command)
+from respserver.registry import (
+    CATEGORY_ORDER,
+    COMMANDS,
+    FLAG_ORDER,
+    KEY_FLAG_ORDER,
+    Arg,
+    Command,
+    argument_count,
+    parse_syntax,
+)
+from tests.conftest import RawConnection
+from tests.respshape import elements
+
+# respserver's own commands, and later Redis versions' that it implements: redis-server
+# 7.0.15 knows nothing of them, so there is nothing to compare against.
+NOT_IN_REDIS_7_0 = {"client|setinfo", "query"}
+
+
+def all_specs() -> list[Command]:
+    return [s for spec in COMMANDS.values() for s in (spec, *spec.subcommands.values())]
+
+
+NAMES = sorted(spec.name for spec in all_specs())
+COMPARED = [name for name in NAMES if name not in NOT_IN_REDIS_7_0]
+
+
+def find(name: str) -> Command:
+    return next(spec for spec in all_specs() if spec.name == name)
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["resp2", "resp3"])
+def pair(request, resp_server, redis_port) -> Iterator[tuple[RawConnection, RawConnection]]:
+    """One connection to respserver and one to redis-server, speaking RESP2 or RESP3."""
+    ours, real = RawConnection(resp_server.port), RawConnection(redis_port)
+    for conn in (ours, real):
+        conn.call("HELLO", str(request.param))
+    yield ours, real
+    ours.close()
+    real.close()
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_command_info_matches_redis(pair, name):
+    """name, arity, flags, first/last/step and ACL categories, byte for byte."""
+    ours, real = pair
+    (real_info,) = elements(real.call("COMMAND", "INFO", name))
+    assert real_info not in (b"$-1\r\n", b"_\r\n"), (
+        f"redis-server 7.0.15 has no {name!r}: if that is intended, list it in NOT_IN_REDIS_7_0"
+    )
+    (our_info,) = elements(ours.call("COMMAND", "INFO", name))
+    assert elements(our_info)[:7] == elements(real_info)[:7]
+
+
+def _docs_fields(raw: bytes) -> dict[bytes, bytes]:
+    (_, docs) = elements(raw)
+    items = elements(docs)
+    return dict(zip(items[::2], items[1::2], strict=True))
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_command_docs_matches_redis(pair, name):
+    """summary, since, group and complexity, byte for byte."""
+    ours, real = pair
+    real_docs = _docs_fields(real.call("COMMAND", "DOCS", name))
+    our_docs = _docs_fields(ours.call("COMMAND", "DOCS", name))
+    for field in (b"summary", b"since", b"group", b"complexity"):
+        key = b"$%d\r\n%s\r\n" % (len(field), field)
+        assert our_docs.get(key) == real_docs.get(key), field
+
+
+def _variadic(spec: Command) -> bool:
+    return spec.arity < 0
+
+
+def _getkeys_lines(spec: Command) -> list[list[str]]:
+    """Command lines of the shortest legal length (and longer, for variadic commands)."""
+    words = spec.name.split("|")
+    needed = abs(spec.arity) - len(words)
+    lengths = [needed, needed + 3] if _variadic(spec) else [needed]
+    return [words + [f"k{i}" for i in range(n)] for n in lengths]
+
+
+KEYED = [
+    name for name in COMPARED if find(name).key_specs and "movablekeys" not in find(name).flags
+]
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_getkeys_matches_redis(diff, name):
+    """The key positions derived from keys=(first, last, step) are the ones Redis reports."""
+    for line in _getkeys_lines(find(name)):
+        diff.do("COMMAND", "GETKEYS", *line)
+
+
+# --- registry invariants -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_flags_and_categories_are_known_and_ordered(name):
+    spec = find(name)
+    assert list(spec.flags) == [f for f in FLAG_ORDER if f in spec.flags]
+    assert list(spec.categories) == [c for c in CATEGORY_ORDER if c in spec.categories]
+    assert ("fast" in spec.categories) != ("slow" in spec.categories)
+    for ks in spec.key_specs:
+        assert list(ks.flags) == [f for f in KEY_FLAG_ORDER if f in ks.flags]
+        assert ks.flags[0] in ("RO", "RW", "OW", "RM")
+
+
+def _syntax_checked(spec: Command) -> bool:
+    # A pure container has no syntax of its own: its subcommands carry it.
+    return not (spec.subcommands and spec.handler is None)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if _syntax_checked(find(n))])
+def test_arity_matches_syntax(name):
+    """The syntax string requires exactly the arguments the arity demands."""
+    spec = find(name)
+    words = len(spec.name.split("|"))
+    least, most = argument_count(parse_syntax(spec.syntax))
+    if spec.arity >= 0:
+        assert (words + least, words + (most or 0)) == (spec.arity, spec.arity), spec.syntax
+    else:
+        assert words + least == -spec.arity, spec.syntax
+
+
+def _positions(args: tuple[Arg, ...], start: int) -> Iterator[tuple[int, Arg]]:
+    """Each argument's position in argv, while positions are certain (up to the first optional
+    or repeated argument)."""
+    position = start
+    for arg in args:
+        if arg.type == "block":
+            yield from _positions(arg.arguments, position)  # its first repetition, if any
+            return
+        if arg.optional or arg.multiple or arg.type == "oneof":
+            yield position, arg  # this one's start is known, nothing after it is
+            return
+        if arg.token is not None and arg.type != "pure-token":
+            position += 1
+        yield position, arg
+        position += 1
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if find(n).first_key > 0])
+def test_first_key_points_at_a_key_argument(name):
+    spec = find(name)
+    known = dict(_positions(spec.arguments, len(spec.name.split("|"))))
+    if spec.first_key in known:
+        assert known[spec.first_key].type == "key", spec.syntax
+    assert any(arg.type == "key" for arg in _flatten(spec.arguments)), spec.syntax
+
+
+def _flatten(args: tuple[Arg, ...]) -> Iterator[Arg]:
+    for arg in args:
+        yield arg
+        yield from _flatten(arg.arguments)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_key_specs_follow_the_key_triple(name):
+    spec = find(name)
+    if spec.first_key == 0:
+        assert spec.key_specs == ()
+        return
+    first = spec.key_specs[0]
+    assert first.index == spec.first_key
+    if len(spec.key_specs) == 1 and spec.last_key < 0:
+        assert (first.lastkey, first.keystep) == (spec.last_key, spec.key_step)
+    else:
+        last = spec.key_specs[-1]
+        assert last.index + last.lastkey == spec.last_key
+    indexes = {a.key_spec_index for a in _flatten(spec.arguments) if a.type == "key"}
+    assert indexes <= set(range(len(spec.key_specs)))
+
+
+def test_not_in_redis_list_names_registered_or_planned_commands():
+    # Keep the exception list honest: client|setinfo is implemented here (Redis 7.2).
+    assert "client|setinfo" in NAMES
+
+
+# --- the syntax notation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("syntax", "count"),
+    [
+        ("", (0, 0)),
+        ("key", (1, 1)),
+        ("key [key ...]", (1, None)),
+        ("key field value [field value ...]", (3, None)),
+        ("[section [section ...]]", (0, None)),
+        ("key [NX | XX] seconds", (2, 3)),
+        ("[protover [AUTH username password] [SETNAME clientname]]", (0, 6)),
+        ("<LIB-NAME libname | LIB-VER libver>", (2, 2)),
+        ("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]", (0, 3)),
+        ("ip:port | <ID client-id | SKIPME <YES | NO>> ...", (1, None)),
+    ],
+)
+def test_syntax_argument_counts(syntax, count):
+    assert argument_count(parse_syntax(syntax)) == count
+
+
+def test_repeats_fold_into_what_they_repeat():
+    (key,) = parse_syntax("key [key ...]")
+    assert (key.name, key.type, key.multiple, key.optional, key.key_spec_index) == (
+        "key",
+        "key",
+        True,
+        False,
+        0,
+    )
+    _, data = parse_syntax("key field value [field value ...]")
+    assert data.type == "block" and data.multiple and not data.optional
+    assert [a.name for a in data.arguments] == ["field", "value"]
+    (filterby,) = parse_syntax("[FILTERBY <MODULE module-name | PATTERN pattern>]")
+    assert (filterby.type, filterby.token, filterby.optional) == ("oneof", "FILTERBY", True)
+    assert [a.token for a in filterby.arguments] == ["MODULE", "PATTERN"]
+
+
+def test_unbalanced_syntax_is_refused():
+    for syntax in ("[key", "key]", "<a | b"):
+        with pytest.raises(ValueError):
+            parse_syntax(syntax)
+
+
+def test_keys_are_numbered_against_key_specs():
+    source, destination = parse_syntax("source destination", key_specs=2)
+    assert (source.key_spec_index, destination.key_spec_index) == (0, 1)
+    (key,) = parse_syntax("key [key ...]", key_specs=1)
+    assert key.key_spec_index == 0
