@@ -33,12 +33,18 @@ def _address(sockaddr: tuple) -> str:
 
 async def send_all(sock: socket.socket, data: bytes) -> None:
     """Write all of ``data``; a client that stops reading parks only its own task here."""
-    view = memoryview(data)
+    try:
+        sent = sock.send(data)
+    except BlockingIOError:
+        sent = 0
+    if sent == len(data):
+        return
+    view = memoryview(data)[sent:]
     while view:
+        await trio.lowlevel.wait_writable(sock)
         try:
             sent = sock.send(view)
         except BlockingIOError:
-            await trio.lowlevel.wait_writable(sock)
             continue
         view = view[sent:]
 
@@ -72,15 +78,21 @@ class Connection:
         )
         submit = self.owner.submit
         unchecked = 0
+        more_waiting = False
         while True:
+            # A read that filled the buffer suggests more is queued: read again at once.
+            # Otherwise wait for readability first; an immediate recv would mostly fail
+            # (a client waits for its replies), costing a syscall per batch.
+            if not more_waiting:
+                await trio.lowlevel.wait_readable(sock)
             try:
                 data = sock.recv(READ_SIZE)
             except BlockingIOError:
-                unchecked = 0
-                await trio.lowlevel.wait_readable(sock)
+                more_waiting = False
                 continue
             if not data:
                 return
+            more_waiting = len(data) == READ_SIZE
             server.net_input_bytes += len(data)
             try:
                 commands = parser.feed(data)

@@ -360,6 +360,9 @@ def format_double(value: float) -> bytes:
     return b"%.17g" % value
 
 
+_BULK_HEADERS = [b"$%d\r\n" % size for size in range(1024)]
+
+
 def encode(reply: object, resp3: bool = False) -> bytes:
     out = bytearray()
     encode_into(out, reply, resp3)
@@ -371,7 +374,10 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
     most common first."""
     kind = type(reply)
     if kind is bytes:
-        out += b"$%d\r\n%s\r\n" % (len(reply), reply)
+        size = len(reply)
+        out += _BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size
+        out += reply
+        out += b"\r\n"
     elif kind is int:
         out += b":%d\r\n" % reply
     elif reply is None:

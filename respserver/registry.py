@@ -82,6 +82,7 @@ class Command:
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     container: str | None = None
     first_arg: int = 1  # where the handler's arguments start in argv: after the (sub)command
+    plain: bool = True  # no subcommands: dispatch needs no second lookup
 
     @property
     def arguments(self) -> tuple[Arg, ...]:
@@ -170,6 +171,7 @@ def command(
             spec.container = parent
             spec.first_arg = 2
             _add(container.subcommands, sub.encode(), spec)
+            container.plain = False
         else:
             _add(COMMANDS, name.encode(), spec)
         return handler

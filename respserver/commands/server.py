@@ -508,8 +508,8 @@ def config_resetstat(ctx: Client) -> SimpleString:
     """Zero INFO's counters and commandstats."""
     server = ctx.server
     for stats in server.commandstats.values():  # zeroed in place: this call is counted after
-        stats.calls = stats.usec = stats.rejected_calls = stats.failed_calls = 0
-    server.total_commands = server.total_connections = server.rejected_connections = 0
+        stats.calls = stats.nsec = stats.rejected_calls = stats.failed_calls = 0
+    server.total_connections = server.rejected_connections = 0
     server.keyspace_hits = server.keyspace_misses = 0
     server.net_input_bytes = server.net_output_bytes = 0
     for db in server.databases:

@@ -123,12 +123,16 @@ def max_string_length(ctx: Client) -> int:
 )
 def set_(ctx: Client, key: bytes, value: bytes, *options: bytes) -> object:
     """Set a string, optionally only if absent/present, with an expiry, returning the old value."""
+    if not options:  # the common case, with nothing to parse or look up first
+        _store(ctx, key, value, None)
+        return OK
     opts = _parse_options(options, for_set=True)
     when = _expiry_of(opts, "set")
     old = ctx.db.get_string(key) if opts.get else None
-    found = old is not None if opts.get else ctx.db.exists(key)
-    if (opts.nx and found) or (opts.xx and not found):
-        return old
+    if opts.nx or opts.xx:
+        found = old is not None if opts.get else ctx.db.exists(key)
+        if (opts.nx and found) or (opts.xx and not found):
+            return old
     _store(ctx, key, value, when, keep_ttl=opts.keepttl)
     return old if opts.get else OK
 
