@@ -8,8 +8,10 @@ block): shared/PERFORMANCE.md measured Trio's SocketStream wrapper as most of a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -31,25 +33,26 @@ def _address(sockaddr: tuple) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def send_all(sock: socket.socket, data: bytes) -> None:
+async def send_all(sock: socket.socket, data: bytes | bytearray) -> None:
     """Write all of ``data``; a client that stops reading parks only its own task here."""
-    try:
-        sent = sock.send(data)
-    except BlockingIOError:
-        sent = 0
-    if sent == len(data):
-        return
-    view = memoryview(data)[sent:]
+    view = memoryview(data)
     while view:
-        await trio.lowlevel.wait_writable(sock)
         try:
             sent = sock.send(view)
         except BlockingIOError:
+            await trio.lowlevel.wait_writable(sock)
             continue
         view = view[sent:]
 
 
 class Connection:
+    """One client's socket. Its task reads and parses; the owner applies each batch and hands
+    the encoded replies to ``deliver``, which writes what the socket takes at once. So the
+    common round trip (read, apply, write) wakes this task only for reading. Replies the socket
+    does not take wait in ``outbox`` for a flusher task, and this task reads nothing more until
+    they are written: a client that does not read its replies holds one batch of them at most.
+    """
+
     def __init__(self, sock: socket.socket, server: Server, owner: Owner) -> None:
         self.sock = sock
         self.server = server
@@ -59,16 +62,51 @@ class Connection:
         )
         self.cancel_scope = trio.CancelScope()
         self.client.kill = self.cancel_scope.cancel
+        self.nursery: trio.Nursery | None = None  # where a flusher runs when one is needed
+        self.outbox = bytearray()
+        self.in_flight = False  # a batch is with the owner: at most one per client
+        self.parked: trio.lowlevel.Task | None = None  # this task, waiting on the two above
+        self.closed = False
+
+    def deliver(self, replies: bytearray) -> None:
+        """Called by the owner with a batch's replies (synchronously, in the owner's task)."""
+        self.in_flight = False
+        if not self.closed:
+            self.server.net_output_bytes += len(replies)
+            if self.outbox:
+                self.outbox += replies
+            else:
+                try:
+                    sent = self.sock.send(replies)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    sent = len(replies)  # the peer is gone; this task's next read says so
+                if sent < len(replies):
+                    self.outbox += memoryview(replies)[sent:]
+                    self.nursery.start_soon(self._until_gone, self._flush)
+            if self.client.closing:
+                # QUIT: the replies are out (or in the outbox); end the reads, as an EOF would.
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RD)
+        self._unpark()
 
     async def run(self) -> None:
         try:
             with self.cancel_scope:
-                await self._serve()
+                async with trio.open_nursery() as self.nursery:
+                    await self._until_gone(self._serve)
+        finally:
+            self.closed = True
+            self.server.drop_client(self.client)
+
+    async def _until_gone(self, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
         except OSError as exc:
             # Reset by peer, broken pipe: this client is gone, and no one else is hurt.
             log.debug("client %s: %s", self.client.addr, exc)
-        finally:
-            self.server.drop_client(self.client)
+            self.cancel_scope.cancel()
 
     async def _serve(self) -> None:
         sock, client, server = self.sock, self.client, self.server
@@ -80,6 +118,8 @@ class Connection:
         unchecked = 0
         more_waiting = False
         while True:
+            while self.outbox:
+                await self._park()
             # A read that filled the buffer suggests more is queued: read again at once.
             # Otherwise wait for readability first; an immediate recv would mostly fail
             # (a client waits for its replies), costing a syscall per batch.
@@ -91,6 +131,7 @@ class Connection:
                 more_waiting = False
                 continue
             if not data:
+                await self._settle()  # a half-closed client still gets its replies
                 return
             more_waiting = len(data) == READ_SIZE
             server.net_input_bytes += len(data)
@@ -99,19 +140,50 @@ class Connection:
             except QueryBufferLimit:
                 log.warning("closing client %s that reached max query buffer length", client.addr)
                 return
-            out = await submit(client, commands) if commands else b""
-            if parser.error is not None:
-                out += protocol.encode(parser.error.reply)
-            if out:
-                server.net_output_bytes += len(out)
-                await send_all(sock, out)
-            if parser.error is not None or client.closing:
-                return
-            if not commands:
+            if commands:
+                while self.in_flight:
+                    await self._park()
+                self.in_flight = True
+                await submit(client, commands, self.deliver)
+            else:
                 unchecked += 1
                 if unchecked >= CHECKPOINT_EVERY:
                     unchecked = 0
                     await trio.lowlevel.checkpoint()
+            if parser.error is not None:
+                await self._settle()
+                await send_all(sock, protocol.encode(parser.error.reply))
+                return
+
+    async def _settle(self) -> None:
+        """Wait until the batch in flight is applied and every reply is written."""
+        while self.in_flight or self.outbox:
+            await self._park()
+
+    async def _flush(self) -> None:
+        while self.outbox:
+            await trio.lowlevel.wait_writable(self.sock)
+            try:
+                sent = self.sock.send(self.outbox)
+            except BlockingIOError:
+                continue
+            del self.outbox[:sent]
+        self._unpark()
+
+    async def _park(self) -> None:
+        """Sleep until ``deliver`` or the flusher has news; callers re-check their condition."""
+        self.parked = trio.lowlevel.current_task()
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            self.parked = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def _unpark(self) -> None:
+        if self.parked is not None:
+            task, self.parked = self.parked, None
+            trio.lowlevel.reschedule(task)
 
 
 def make_handler(server: Server, owner: Owner):

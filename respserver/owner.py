@@ -1,18 +1,18 @@
 """The table owner: the one task that applies commands to the data, in the order they arrive.
 
 Connection tasks hand it a ``Batch`` (every complete command one read produced) over a bounded
-memory channel and park until it has run them all and encoded the replies. Handlers are
-synchronous, so each command (and each EXEC) is atomic; this task is also where indexes,
-persistence and notifications hook in, because every write passes through ``execute``.
+memory channel; it runs them all and hands the encoded replies to the batch's ``deliver``.
+Handlers are synchronous, so each command (and each EXEC) is atomic; this task is also where
+indexes, persistence and notifications hook in, because every write passes through ``execute``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from time import perf_counter_ns
 
-import outcome
 import trio
 
 from respserver import protocol
@@ -29,16 +29,16 @@ EXPIRE_TICK = object()
 
 
 class Batch:
-    """Commands from one read of one client, and the place their encoded replies come back."""
+    """Commands from one read of one client, and where their encoded replies go."""
 
-    __slots__ = ("client", "commands", "task", "reply", "parked")
+    __slots__ = ("client", "commands", "deliver")
 
-    def __init__(self, client: Client, commands: list[list[bytes]]) -> None:
+    def __init__(
+        self, client: Client, commands: list[list[bytes]], deliver: Callable[[bytearray], None]
+    ) -> None:
         self.client = client
         self.commands = commands
-        self.task = trio.lowlevel.current_task()
-        self.reply: bytearray | None = None
-        self.parked = False
+        self.deliver = deliver
 
 
 # Command names as clients spell them ("GET", "get") -> their spec; saves a lower() per command.
@@ -176,26 +176,17 @@ class Owner:
         if batch is EXPIRE_TICK:
             self.server.expire_cycle()
             return
-        batch.reply = run_batch(batch.client, batch.commands)
-        if batch.parked:
-            trio.lowlevel.reschedule(batch.task, outcome.Value(batch.reply))
+        batch.deliver(run_batch(batch.client, batch.commands))
 
-    async def submit(self, client: Client, commands: list[list[bytes]]) -> bytearray:
-        """Send a batch to the owner and wait for its encoded replies."""
-        batch = Batch(client, commands)
+    async def submit(
+        self, client: Client, commands: list[list[bytes]], deliver: Callable[[bytearray], None]
+    ) -> None:
+        """Queue a batch; the owner calls ``deliver`` with its encoded replies once applied."""
+        batch = Batch(client, commands, deliver)
         try:
             self._send.send_nowait(batch)
         except trio.WouldBlock:
             await self._send.send(batch)  # the owner is behind: wait our turn (backpressure)
-        if batch.reply is not None:
-            return batch.reply
-        batch.parked = True
-
-        def abort(_: object) -> trio.lowlevel.Abort:
-            batch.parked = False
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        return await trio.lowlevel.wait_task_rescheduled(abort)
 
     async def run_expiry(self, interval: float = 0.1) -> None:
         """Ask the owner for an active-expiry cycle ``hz`` times a second."""
