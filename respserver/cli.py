@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -48,6 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    # Every request allocates a few lists and tuples, so the default young-generation threshold
+    # (700) ran a collection every few batches; measured with scripts/bench, a larger one cut
+    # the CPU per pipelined HSET by about a fifth. Only the standalone server changes this
+    # process-wide setting: an embedding application keeps its own.
+    gc.set_threshold(50_000, 20, 20)
     logging.basicConfig(
         level=LOG_LEVELS[args.loglevel],
         format=f"{os.getpid()}:M %(asctime)s.%(msecs)03d %(mark)s %(message)s",

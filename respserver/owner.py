@@ -103,7 +103,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
         stats = commandstats[spec.name] = CommandStats()
     started = perf_counter_ns()
     try:
-        reply = spec.handler(client, *argv[spec.first_arg :])
+        reply = spec.invoke(client, argv)
     except CommandError as exc:
         reply = exc
         stats.failed_calls += 1

@@ -83,6 +83,7 @@ class Command:
     container: str | None = None
     first_arg: int = 1  # where the handler's arguments start in argv: after the (sub)command
     plain: bool = True  # no subcommands: dispatch needs no second lookup
+    invoke: Callable[[Any, list[bytes]], Any] | None = None  # handler(ctx, *argv[first_arg:])
 
     @property
     def arguments(self) -> tuple[Arg, ...]:
@@ -174,6 +175,7 @@ def command(
             container.plain = False
         else:
             _add(COMMANDS, name.encode(), spec)
+        spec.invoke = _invoker(handler, spec.first_arg)
         return handler
 
     return register
@@ -212,11 +214,31 @@ def container(
         summary=summary,
         complexity=complexity,
         handler=handler,
+        invoke=_invoker(handler, 1) if handler else None,
         categories=_categories(flags.split(), "", categories),
         tips=tuple(tips.split()),
         history=history,
     )
     _add(COMMANDS, name.encode(), spec)
+
+
+def _invoker(handler: Callable[..., Any], first: int) -> Callable[[Any, list[bytes]], Any]:
+    """Call ``handler(ctx, *argv[first:])``, spelled out for the common argument counts: on the
+    per-command path a starred call costs several times a plain one."""
+
+    def invoke(ctx: Any, argv: list[bytes]) -> Any:
+        count = len(argv) - first
+        if count == 1:
+            return handler(ctx, argv[first])
+        if count == 2:
+            return handler(ctx, argv[first], argv[first + 1])
+        if count == 3:
+            return handler(ctx, argv[first], argv[first + 1], argv[first + 2])
+        if count == 0:
+            return handler(ctx)
+        return handler(ctx, *argv[first:])
+
+    return invoke
 
 
 def _add(table: dict[bytes, Command], key: bytes, spec: Command) -> None:
