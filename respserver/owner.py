@@ -62,8 +62,7 @@ def resolve(argv: list[bytes]) -> Command | CommandError:
         if sub is None:
             return unknown_subcommand(argv[1], spec.name)
         spec = sub
-    argc, arity = len(argv), spec.arity
-    if (argc != arity) if arity >= 0 else (argc < -arity):
+    if not spec.arity_ok(len(argv)):
         return wrong_arity(spec.name)
     return spec
 
@@ -196,6 +195,3 @@ class Owner:
                 self._send.send_nowait(EXPIRE_TICK)
             except trio.WouldBlock:
                 pass  # busy owner: lazy expiry still applies, and the next tick comes soon
-
-    def close(self) -> None:
-        self._send.close()
