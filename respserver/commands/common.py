@@ -23,8 +23,9 @@ def to_int(value: bytes, error: str = NOT_INTEGER) -> int:
 
 
 def to_float(value: bytes, error: str = NOT_FLOAT) -> float:
-    """Parse a double as Redis's ``string2d`` does: no surrounding spaces, no NaN."""
-    if not value or value[:1].isspace() or value[-1:].isspace():
+    """Parse a double as Redis's ``string2d`` does: no surrounding spaces, no NaN, and none of
+    the digit separators Python's ``float()`` would accept ("1_0")."""
+    if not value or value[:1].isspace() or value[-1:].isspace() or b"_" in value:
         raise CommandError(error)
     try:
         number = float(value)
