@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from respserver.index import Indexes
 from respserver.keyspace import Database, Listener
 
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
@@ -118,7 +119,8 @@ class Server:
         if config:
             self.config.update(config)
         self.config["databases"] = str(databases)
-        self.listeners: list[Listener] = []
+        self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
+        self.listeners: list[Listener] = [self.indexes]
         self.databases = [Database(i, self.listeners) for i in range(databases)]
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1

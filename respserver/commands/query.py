@@ -1,9 +1,10 @@
 """QUERY: respserver's own command (no Redis counterpart), a filter over the selected database's
 hashes. The grammar and every error message are documented in the README's "QUERY" section.
 
-Evaluation is split so that indexes can slot in later: ``candidates`` names the keys worth
-looking at (today: every key), and ``matching`` checks each candidate for type, MATCH and
-WHERE, so a planner may return any superset of the matches without changing the results.
+Evaluation is split in two: ``candidates`` (the planner) names the keys worth looking at,
+from the most selective ``=``/``IN`` clause on an indexed field (respserver/index.py) or else
+every key, and ``matching`` checks each candidate for type, MATCH and every WHERE clause, so the
+planner may return any superset of the matches without changing the results.
 QUERY only reads: keys are fetched with ``db.get``, so expired keys never appear.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from respserver.commands.common import to_float, to_int
 from respserver.errors import NOT_INTEGER, SYNTAX, CommandError
 from respserver.glob import Glob, compile_glob
+from respserver.index import FieldIndex, Indexes
 from respserver.keyspace import Database
 from respserver.registry import command
 from respserver.state import Client
@@ -164,15 +166,42 @@ def _parse_condition(rest: _Args) -> Condition:
 # --- evaluation --------------------------------------------------------------------------------
 
 
-def candidates(db: Database, query: Query) -> Iterable[bytes]:
-    """Keys that may match: a superset of the answer. Every key until indexes narrow it."""
-    return db.keys()
+_INDEXED = (b"=", b"!=", b"IN")  # operators served by a field's equality index
 
 
-def matching(db: Database, query: Query) -> Iterator[tuple[bytes, dict[bytes, bytes]]]:
+def candidates(db: Database, query: Query, indexes: Indexes) -> Iterable[bytes]:
+    """Keys that may match: a superset of the answer. An equality clause (``=``, ``!=``, ``IN``)
+    builds its field's index; the ``=``/``IN`` clause with the fewest keys picks the candidates
+    (``!=`` also matches keys without the field, so it cannot narrow), else every key."""
+    best: tuple[FieldIndex, Iterable[bytes]] | None = None
+    best_size = 0
+    for condition in query.conditions:
+        if condition.op not in _INDEXED:
+            continue
+        index = indexes.ensure(db, condition.field)
+        if condition.op == b"!=":
+            continue
+        values = condition.operand if condition.op == b"IN" else (condition.operand,)
+        size = index.size(values)
+        if best is None or size < best_size:
+            best, best_size = (index, values), size
+    if best is None:
+        indexes.scanned += 1
+        keys = list(db.keys())
+    else:
+        indexes.served += 1
+        # A snapshot: evaluation may reap expired keys and so change the index.
+        keys = best[0].keys(best[1])
+    indexes.examined += len(keys)
+    return keys
+
+
+def matching(
+    db: Database, query: Query, indexes: Indexes
+) -> Iterator[tuple[bytes, dict[bytes, bytes]]]:
     """The (key, hash) pairs that satisfy the query's MATCH and WHERE clauses, in no order."""
     glob, conditions = query.glob, query.conditions
-    for key in candidates(db, query):
+    for key in candidates(db, query, indexes):
         fields = db.get(key)
         if type(fields) is not dict or (glob is not None and not glob.match(key)):
             continue
@@ -198,10 +227,10 @@ def _sort_key(query: Query) -> Callable[[tuple[bytes, dict[bytes, bytes]]], byte
     return score
 
 
-def ordered(db: Database, query: Query) -> list[tuple[bytes, dict[bytes, bytes]]]:
+def ordered(db: Database, query: Query, indexes: Indexes) -> list[tuple[bytes, dict[bytes, bytes]]]:
     """The matches by key name, or by SORTBY with ties by key name (ascending either way),
     paged by LIMIT."""
-    results = sorted(matching(db, query), key=lambda item: item[0])
+    results = sorted(matching(db, query, indexes), key=lambda item: item[0])
     if query.sort_field is not None:
         # Stable, and reverse=True keeps equal items in their order: ties stay by key name.
         results.sort(key=_sort_key(query), reverse=query.descending)
@@ -226,14 +255,15 @@ def _projected(fields: dict[bytes, bytes], wanted: tuple[bytes, ...] | None) -> 
     group="hash",
     since="0.1.0",
     summary="Find the hashes whose fields satisfy conditions, sorted and paged",
-    complexity="O(N) where N is the number of keys in the database (until indexes)",
+    complexity="O(N) where N is the number of keys examined: those of the most selective"
+    " indexed = or IN clause, else every key in the database",
 )
 def query(ctx: Client, *args: bytes) -> object:
     """The matching hashes (key -> fields), their keys (NOCONTENT) or their number (COUNT)."""
     spec = parse_query(args)
     if spec.count_only:
-        return sum(1 for _ in matching(ctx.db, spec))
-    results = ordered(ctx.db, spec)
+        return sum(1 for _ in matching(ctx.db, spec, ctx.server.indexes))
+    results = ordered(ctx.db, spec, ctx.server.indexes)
     if spec.nocontent:
         return [key for key, _ in results]
     if ctx.resp >= 3:
