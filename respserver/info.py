@@ -27,6 +27,8 @@ ALL_SECTIONS = (
     "server clients memory persistence stats replication cpu module_list commandstats "
     "errorstats latencystats cluster keyspace"
 ).split()
+# respserver's own sections: printed after Redis's, in "default", "all" and "everything" too.
+OWN_SECTIONS = ["query"]
 _TITLES = {"module_list": "Modules", "cpu": "CPU"}
 
 
@@ -34,7 +36,7 @@ def render(server: Server, args: Iterable[bytes] = ()) -> bytes:
     """INFO's reply text for the section arguments ``args`` (none: the default sections)."""
     wanted = _sections(args)
     parts = []
-    for name in ALL_SECTIONS:
+    for name in ALL_SECTIONS + OWN_SECTIONS:
         if name in wanted:
             title = _TITLES.get(name, name.capitalize())
             lines = "".join(f"{k}:{v}\r\n" for k, v in _SECTIONS[name](server))
@@ -48,9 +50,9 @@ def _sections(args: Iterable[bytes]) -> set[str]:
     wanted = set()
     for name in names:
         if name == "default":
-            wanted.update(DEFAULT_SECTIONS)
+            wanted.update(DEFAULT_SECTIONS + OWN_SECTIONS)
         elif name in ("all", "everything"):
-            wanted.update(ALL_SECTIONS)
+            wanted.update(ALL_SECTIONS + OWN_SECTIONS)
         elif name == "modules":
             wanted.add("module_list")
         else:
@@ -326,6 +328,29 @@ def _keyspace(server: Server) -> Fields:
             )
 
 
+def _query(server: Server) -> Fields:
+    indexes = server.indexes
+    yield from (
+        ("query_index_served", indexes.served),
+        ("query_scan_served", indexes.scanned),
+        ("query_keys_examined", indexes.examined),
+    )
+    for number, kind, field, index in indexes.every():
+        # Entries are keys indexed; bytes are approximate (see approximate_bytes).
+        yield (
+            f"index_{number}_{kind}_{_field_name(field)}",
+            f"entries={len(index.values)},bytes={index.approximate_bytes()}",
+        )
+
+
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _field_name(field: bytes) -> str:
+    """A field name safe on an INFO line: other bytes than letters, digits, _ - . as \\xHH."""
+    return "".join(chr(b) if b in _PLAIN else f"\\x{b:02x}" for b in field)
+
+
 def _nothing(server: Server) -> Fields:
     # No modules; error and latency breakdowns are not collected (Redis's counters have no
     # counterpart here), so these sections are present but empty.
@@ -346,4 +371,5 @@ _SECTIONS: dict[str, Callable[[Server], Fields]] = {
     "latencystats": _nothing,
     "cluster": lambda server: (("cluster_enabled", 0),),
     "keyspace": _keyspace,
+    "query": _query,
 }

@@ -1,6 +1,7 @@
-"""QUERY's equality indexes: every write path keeps them current (QUERY agrees with a brute-force
-evaluation over SCAN + HGETALL, and each index equals one rebuilt from the data), a random mix of
-writes and queries agrees too, and a selective query examines only the index's candidates."""
+"""QUERY's equality and ordered indexes: every write path keeps them current (QUERY agrees with a
+brute-force evaluation over SCAN + HGETALL, and each index equals one rebuilt from the data), a
+random mix of writes and queries agrees too, a selective query examines only the candidates of
+its most selective clause, and INFO query reports the counters and indexes."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from respserver.index import number
 from respserver.server import ServerThread
 from respserver.state import Server
+from tests.conftest import RawConnection
+from tests.respshape import bulk_text, info_sections
 from tests.test_query import actual, brute, state
 
 A, B = 9, 10  # the databases these tests own
@@ -27,12 +31,16 @@ def on_owner(resp_server: ServerThread, fn: Callable[[Server], object]) -> objec
     return trio.from_thread.run_sync(fn, running.state, trio_token=resp_server._token)
 
 
+def to_number(value: bytes | None) -> float | None:
+    return None if value is None else number(value)
+
+
 def check_indexes(resp_server: ServerThread) -> None:
     """Every index of A and B equals the one a fresh pass over the data would build."""
 
     def check(server: Server) -> None:
-        for number in (A, B):
-            db = server.databases[number]
+        for n in (A, B):
+            db = server.databases[n]
             for field in server.indexes.fields(db):
                 index = server.indexes.get(db, field)
                 expected = {
@@ -41,8 +49,14 @@ def check_indexes(resp_server: ServerThread) -> None:
                 buckets: dict[bytes, set[bytes]] = {}
                 for key, value in expected.items():
                     buckets.setdefault(value, set()).add(key)
-                assert index.values == expected, (number, field)
-                assert index.buckets == buckets, (number, field)
+                assert index.values == expected, (n, field)
+                assert index.buckets == buckets, (n, field)
+            for field in server.indexes.numeric_fields(db):
+                index = server.indexes.get_numeric(db, field)
+                parsed = {k: to_number(v.get(field)) for k, v in db.data.items() if type(v) is dict}
+                numbers = {k: v for k, v in parsed.items() if v is not None}
+                assert index.values == numbers, (n, field)
+                assert list(index.pairs) == sorted((v, k) for k, v in numbers.items())
 
     on_owner(resp_server, check)
 
@@ -65,6 +79,11 @@ QUERIES = [
     q(("owner", "=", "ann"), ("status", "=", "open")),
     q(("n", "IN", ["5", "6", "5.5"]), mode="COUNT"),
     q(("owner", "IN", ["bob", "zed"]), ("n", ">", "1")),
+    q(("n", ">=", "5")),
+    q(("n", "<", "6"), ("n", ">", "2"), mode="NOCONTENT"),
+    q(("n", "<=", "5.5"), ("status", "=", "open"), mode="COUNT"),
+    q(("n", ">", "inf")),
+    q(("n", "<=", "inf"), ("n", ">=", "-inf")),
 ]
 
 DATA_A = {
@@ -149,12 +168,13 @@ def test_every_write_path_keeps_indexes_current(resp_server, dbs, write):
     for r, data in ((ra, DATA_A), (rb, DATA_B)):
         for key, fields in data.items():
             r.hset(key, mapping=fields)
-    agree(resp_server, ra, rb)  # builds the indexes on status, owner and n
+    agree(resp_server, ra, rb)  # builds the equality indexes on status, owner and n; ordered on n
     assert set(on_owner(resp_server, lambda s: s.indexes.fields(s.databases[A]))) == {
         b"status",
         b"owner",
         b"n",
     }
+    assert on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A])) == (b"n",)
     WRITES[write](ra, rb, resp_server)
     agree(resp_server, ra, rb)
 
@@ -164,8 +184,13 @@ def test_indexes_drop_on_reset_and_rebuild(resp_server, dbs):
     ra.hset("i:0", "status", "open")
     assert ra.execute_command("QUERY", "WHERE", "status", "!=", "x", "COUNT") == 1
     assert on_owner(resp_server, lambda s: s.indexes.fields(s.databases[A])) == (b"status",)
+    assert ra.execute_command("QUERY", "SORTBY", "n", "ALPHA", "COUNT") == 1
+    assert on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A])) == ()
+    assert ra.execute_command("QUERY", "SORTBY", "n", "COUNT") == 1  # numeric: builds it
+    assert on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A])) == (b"n",)
     ra.flushdb()
     assert on_owner(resp_server, lambda s: s.indexes.fields(s.databases[A])) == ()
+    assert on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A])) == ()
     ra.hset("i:1", "status", "open")
     assert ra.execute_command("QUERY", "WHERE", "status", "=", "open", "NOCONTENT") == [b"i:1"]
 
@@ -173,7 +198,7 @@ def test_indexes_drop_on_reset_and_rebuild(resp_server, dbs):
 # --- random sequences of writes and queries ----------------------------------------------------
 
 KEYS = [f"k:{i}" for i in range(6)]
-VALUES = {"status": ["open", "closed", "failed"], "n": ["1", "2", "10", "x"]}
+VALUES = {"status": ["open", "closed", "failed"], "n": ["1", "2", "10", "x", "-0", "inf", "1e1"]}
 FIELDS = [*VALUES, "nosuch"]
 OPERANDS = ["open", "closed", "failed", "1", "2", "10", "x", "zzz"]
 
@@ -184,7 +209,11 @@ conditions = st.one_of(
         st.just("IN"),
         st.lists(st.sampled_from(OPERANDS), min_size=1, max_size=3),
     ),
-    st.tuples(st.just("n"), st.sampled_from(["<", ">="]), st.sampled_from(["1", "2", "5"])),
+    st.tuples(
+        st.sampled_from(["n", "status"]),
+        st.sampled_from(["<", "<=", ">", ">="]),
+        st.sampled_from(["1", "2", "5", "10", "0", "inf", "-inf"]),
+    ),
 )
 queries = st.builds(
     lambda where, mode: q(*where, mode=mode),
@@ -250,9 +279,26 @@ def test_random_writes_and_queries_agree_with_brute_force(resp_server, resp_port
     for r in clients.values():
         r.flushdb()
         if early:
-            r.execute_command("QUERY", "WHERE", "status", "!=", "x", "WHERE", "n", "IN", "1", "1")
+            r.execute_command(
+                "QUERY",
+                "WHERE",
+                "status",
+                "!=",
+                "x",
+                "WHERE",
+                "n",
+                "IN",
+                "1",
+                "1",
+                "WHERE",
+                "n",
+                ">",
+                "0",
+            )
     built = on_owner(resp_server, lambda s: s.indexes.fields(s.databases[A]))
     assert built == ((b"status", b"n") if early else ())
+    numeric = on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A]))
+    assert numeric == ((b"n",) if early else ())
     r = clients[A]
     for op in ops:
         if op[0] == "select":
@@ -288,6 +334,64 @@ def test_selective_query_examines_only_the_index_candidates(resp_server, dbs):
     args = ("WHERE", "status", "IN", "2", "failed", "ok", "WHERE", "owner", "=", "ann")
     assert ra.execute_command("QUERY", *args, "NOCONTENT") == [b"big:7"]
     assert on_owner(resp_server, counters) == (served + 3, scanned, examined + 21)
-    # no equality clause: every key is examined
-    assert ra.execute_command("QUERY", "WHERE", "i", "<", "3", "COUNT") == 3
+    # no clause that narrows: every key is examined
+    assert ra.execute_command("QUERY", "WHERE", "status", "!=", "ok", "COUNT") == 10
     assert on_owner(resp_server, counters) == (served + 3, scanned + 1, examined + 20_021)
+    # range clauses: the first builds the ordered index on i, each examines only its range
+    ranges = [
+        (("i", ">=", "19990"), 10),
+        (("i", "<", "3"), 3),
+        (("i", "<=", "3"), 4),
+        (("i", ">", "19997.5"), 2),
+        (("i", ">=", "10", "WHERE", "i", "<", "20"), 10),  # one interval
+        (("i", ">", "5", "WHERE", "i", "<", "5"), 0),  # an empty one
+        (("i", ">=", "100", "WHERE", "status", "=", "failed"), 10),  # = is smaller: 10 keys
+        (("i", ">=", "19995", "WHERE", "status", "=", "ok"), 5),  # the range is smaller
+    ]
+    for where, size in ranges:
+        served, scanned, examined = on_owner(resp_server, counters)
+        found = ra.execute_command("QUERY", "WHERE", *where, "NOCONTENT")
+        assert len(found) <= size
+        assert on_owner(resp_server, counters) == (served + 1, scanned, examined + size), where
+    assert ra.execute_command("QUERY", "WHERE", "i", ">=", "19990", "COUNT") == 10
+    assert ra.execute_command(
+        "QUERY", "WHERE", "i", ">", "5", "WHERE", "i", "<", "8", "NOCONTENT"
+    ) == [
+        b"big:6",
+        b"big:7",
+    ]
+
+
+def info(port: int, section: str) -> dict[str, dict[str, str]]:
+    conn = RawConnection(port)
+    try:
+        return info_sections(bulk_text(conn.call("INFO", section)))
+    finally:
+        conn.sock.close()
+
+
+def test_info_query_reports_counters_and_indexes(resp_server, resp_port, dbs):
+    ra, _ = dbs
+    ra.hset("h:1", mapping={"status": "open", "n": "5", b"a:b\xff": "1"})
+    ra.hset("h:2", mapping={"status": "done", "n": "x"})
+    ra.execute_command("QUERY", "WHERE", "status", "=", "open", "WHERE", b"a:b\xff", ">", "0")
+    ra.execute_command("QUERY", "WHERE", "n", "<", "9", "SORTBY", "status", "ALPHA")
+    section = info(resp_port, "query")
+    fields = section.pop("Query")
+    assert section == {}
+    served, scanned, examined = on_owner(
+        resp_server, lambda s: (s.indexes.served, s.indexes.scanned, s.indexes.examined)
+    )
+    assert fields.pop("query_index_served") == str(served)
+    assert fields.pop("query_scan_served") == str(scanned)
+    assert fields.pop("query_keys_examined") == str(examined)
+    ours = {name: value for name, value in fields.items() if name.startswith(f"index_{A}_")}
+    assert list(ours) == [f"index_{A}_eq_status", f"index_{A}_num_a\\x3ab\\xff", f"index_{A}_num_n"]
+    entries = {name: value.split(",") for name, value in ours.items()}
+    assert [e[0] for e in entries.values()] == ["entries=2", "entries=1", "entries=1"]
+    assert all(e[1].startswith("bytes=") and int(e[1][6:]) > 0 for e in entries.values())
+    assert "Query" in info(resp_port, "everything")  # and in plain INFO, as the issue asks
+    assert "Query" in info(resp_port, "default")
+    ra.flushdb()
+    fields = info(resp_port, "QUERY")["Query"]
+    assert not any(name.startswith(f"index_{A}_") for name in fields)

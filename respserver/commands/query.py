@@ -2,9 +2,10 @@
 hashes. The grammar and every error message are documented in the README's "QUERY" section.
 
 Evaluation is split in two: ``candidates`` (the planner) names the keys worth looking at,
-from the most selective ``=``/``IN`` clause on an indexed field (respserver/index.py) or else
-every key, and ``matching`` checks each candidate for type, MATCH and every WHERE clause, so the
-planner may return any superset of the matches without changing the results.
+from the most selective ``=``/``IN`` clause or range (the ``<`` ``<=`` ``>`` ``>=`` clauses on one
+field, intersected) on an indexed field (respserver/index.py) or else every key, and
+``matching`` checks each candidate for type, MATCH and every WHERE clause, so the planner may
+return any superset of the matches without changing the results.
 QUERY only reads: keys are fetched with ``db.get``, so expired keys never appear.
 """
 
@@ -13,11 +14,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
-from respserver.commands.common import to_float, to_int
+from respserver.commands.common import to_int
 from respserver.errors import NOT_INTEGER, SYNTAX, CommandError
 from respserver.glob import Glob, compile_glob
-from respserver.index import FieldIndex, Indexes
+from respserver.index import Indexes, number
 from respserver.keyspace import Database
 from respserver.registry import command
 from respserver.state import Client
@@ -36,14 +38,6 @@ _EQUALITY = (b"=", b"!=")
 def _shown(text: bytes) -> str:
     """User input echoed in an error: bounded and kept to one line, as Redis does."""
     return text.decode("utf-8", "replace")[:128].replace("\r", " ").replace("\n", " ")
-
-
-def number(value: bytes) -> float | None:
-    """The value as a double (the syntax of Redis's float arguments), or None."""
-    try:
-        return to_float(value)
-    except CommandError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,31 +161,45 @@ def _parse_condition(rest: _Args) -> Condition:
 
 
 _INDEXED = (b"=", b"!=", b"IN")  # operators served by a field's equality index
+_LOWER = {b">": False, b">=": True}  # lower-bound operators: is the bound included?
+_UPPER = {b"<": False, b"<=": True}
 
 
 def candidates(db: Database, query: Query, indexes: Indexes) -> Iterable[bytes]:
     """Keys that may match: a superset of the answer. An equality clause (``=``, ``!=``, ``IN``)
-    builds its field's index; the ``=``/``IN`` clause with the fewest keys picks the candidates
-    (``!=`` also matches keys without the field, so it cannot narrow), else every key."""
-    best: tuple[FieldIndex, Iterable[bytes]] | None = None
-    best_size = 0
+    builds its field's equality index, a range clause its ordered index (as does a numeric
+    SORTBY, for later use); the ``=``/``IN`` clause or per-field range with the fewest keys picks
+    the candidates (``!=`` also matches keys without the field, so it cannot narrow), else every
+    key. Sizes are exact and cheap: bucket lengths, differences of bisection positions."""
+    options: list[tuple[int, Callable[[], list[bytes]]]] = []
+    ranges: dict[bytes, tuple[int, int]] = {}  # field -> positions in its ordered index
     for condition in query.conditions:
-        if condition.op not in _INDEXED:
+        op, field = condition.op, condition.field
+        if op in _INDEXED:
+            index = indexes.ensure(db, field)
+            if op != b"!=":
+                values = condition.operand if op == b"IN" else (condition.operand,)
+                options.append((index.size(values), partial(index.keys, values)))
             continue
-        index = indexes.ensure(db, condition.field)
-        if condition.op == b"!=":
-            continue
-        values = condition.operand if condition.op == b"IN" else (condition.operand,)
-        size = index.size(values)
-        if best is None or size < best_size:
-            best, best_size = (index, values), size
-    if best is None:
-        indexes.scanned += 1
-        keys = list(db.keys())
-    else:
+        ordered_index = indexes.ensure_numeric(db, field)
+        start, stop = ranges.get(field, (0, len(ordered_index.pairs)))
+        if op in _LOWER:
+            start = max(start, ordered_index.lower(condition.operand, _LOWER[op]))
+        else:
+            stop = min(stop, ordered_index.upper(condition.operand, _UPPER[op]))
+        ranges[field] = (start, stop)
+    for field, (start, stop) in ranges.items():
+        ordered_index = indexes.get_numeric(db, field)
+        options.append((max(stop - start, 0), partial(ordered_index.keys, start, stop)))
+    if query.sort_field is not None and not query.alpha:
+        indexes.ensure_numeric(db, query.sort_field)
+    if options:
         indexes.served += 1
         # A snapshot: evaluation may reap expired keys and so change the index.
-        keys = best[0].keys(best[1])
+        keys = min(options, key=lambda option: option[0])[1]()
+    else:
+        indexes.scanned += 1
+        keys = list(db.keys())
     indexes.examined += len(keys)
     return keys
 
@@ -256,7 +264,7 @@ def _projected(fields: dict[bytes, bytes], wanted: tuple[bytes, ...] | None) -> 
     since="0.1.0",
     summary="Find the hashes whose fields satisfy conditions, sorted and paged",
     complexity="O(N) where N is the number of keys examined: those of the most selective"
-    " indexed = or IN clause, else every key in the database",
+    " indexed = or IN clause or numeric range, else every key in the database",
 )
 def query(ctx: Client, *args: bytes) -> object:
     """The matching hashes (key -> fields), their keys (NOCONTENT) or their number (COUNT)."""
