@@ -193,6 +193,7 @@ PARAMS: dict[str, Param] = {
     "replica-read-only": BOOLEAN,
     "lazyfree-lazy-user-del": BOOLEAN,
     "activerehashing": BOOLEAN,
+    "query-indexes": BOOLEAN,
 }
 
 

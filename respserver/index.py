@@ -1,19 +1,20 @@
 """QUERY's indexes, kept current by the table owner as a keyspace ``Listener``.
 
 Per database and per hash field, two kinds. The equality index maps ``value -> keys whose hash
-has that value`` plus the reverse ``key -> value``, so a change moves a key out of its old bucket
-without knowing the old value. The ordered (numeric) index keeps ``(number, key)`` pairs sorted,
-for the values that parse as QUERY's numbers, so a range is two bisections; it also keeps
-``key -> number`` for removal. Each is built by the first QUERY that needs it (one pass over the
-data) and then follows
-every write through ``Database.modified``; ``db_reset`` (FLUSHDB, FLUSHALL, SWAPDB) drops a
-database's indexes, to be rebuilt on demand. The planner treats an index as a superset hint:
-keys that expired but are not yet reaped stay indexed until they are.
+has that value``; a change moves a key out of its old bucket, found by probing the buckets or,
+for fields with many distinct values, from a reverse ``key -> value`` map. The ordered (numeric)
+index keeps the keys whose value parses as QUERY's number sorted by (number, key), so a range is
+two bisections; it also keeps the reverse map, for removal. Each is built by the first QUERY
+that needs it (one pass over the data) and then follows every write through
+``Database.modified``; ``db_reset`` (FLUSHDB, FLUSHALL, SWAPDB) drops a database's indexes, to
+be rebuilt on demand. An index holds exactly the values of the live hashes, plus keys that
+expired but are not yet reaped: the planner reads through ``db.get``, which drops those.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from collections.abc import Iterable
 
@@ -33,99 +34,182 @@ def number(value: bytes) -> float | None:
         return None
 
 
-class FieldIndex:
-    """One field's equality index over one database."""
+# Up to this many distinct values, a key's old bucket is found by probing the buckets rather
+# than kept in a reverse map: status- or workflow-like fields, the usual targets of ``=`` and
+# ``IN``, then cost only their buckets (about half the memory).
+PROBE_LIMIT = 64
 
-    __slots__ = ("buckets", "values")
+
+class FieldIndex:
+    """One field's equality index over one database: ``value -> keys`` buckets, and once the
+    field has more than PROBE_LIMIT distinct values, the reverse ``key -> value`` map too."""
+
+    __slots__ = ("buckets", "by_key", "count")
 
     def __init__(self) -> None:
         self.buckets: dict[bytes, set[bytes]] = {}
-        self.values: dict[bytes, bytes] = {}  # key -> its value of the field
+        self.by_key: dict[bytes, bytes] | None = None  # key -> its value of the field
+        self.count = 0  # keys indexed
+
+    def value_of(self, key: bytes, hint: bytes | None = None) -> bytes | None:
+        """The value the index holds for ``key``; ``hint``, the likely one, is tried first."""
+        if self.by_key is not None:
+            return self.by_key.get(key)
+        buckets = self.buckets
+        if hint is not None and key in buckets.get(hint, ()):
+            return hint  # the common write: the field did not change
+        for value, bucket in buckets.items():
+            if key in bucket:
+                return value
+        return None
 
     def update(self, key: bytes, value: bytes | None) -> None:
         """Record that ``key`` now has ``value`` for the field (None: no hash or no field)."""
-        old = self.values.get(key)
+        old = self.value_of(key, value)
         if old == value:
             return
+        buckets, by_key = self.buckets, self.by_key
         if old is not None:
-            bucket = self.buckets[old]
+            bucket = buckets[old]
             bucket.discard(key)
             if not bucket:
-                del self.buckets[old]
-            del self.values[key]
+                del buckets[old]
+            if by_key is not None:
+                del by_key[key]
+            self.count -= 1
         if value is not None:
-            bucket = self.buckets.get(value)
+            bucket = buckets.get(value)
             if bucket is None:
-                self.buckets[value] = bucket = set()
+                buckets[value] = bucket = set()
+                if by_key is None and len(buckets) > PROBE_LIMIT:
+                    by_key = self.by_key = {k: v for v, b in buckets.items() for k in b}
             bucket.add(key)
-            self.values[key] = value
+            if by_key is not None:
+                by_key[key] = value
+            self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def fill(self, pairs: Iterable[tuple[bytes, bytes]]) -> None:
+        """Index ``(key, value)`` pairs of keys not yet indexed: the first build, no probing."""
+        buckets = self.buckets
+        for key, value in pairs:
+            bucket = buckets.get(value)
+            if bucket is None:
+                buckets[value] = bucket = set()
+            bucket.add(key)
+        self.count = sum(len(bucket) for bucket in buckets.values())
+        if len(buckets) > PROBE_LIMIT:
+            self.by_key = {k: v for v, b in buckets.items() for k in b}
 
     def size(self, values: Iterable[bytes]) -> int:
         """How many keys hold any of ``values``."""
         buckets = self.buckets
         return sum(len(buckets[v]) for v in values if v in buckets)
 
-    def keys(self, values: Iterable[bytes]) -> list[bytes]:
-        """A snapshot of the keys holding any of ``values`` (evaluation may change the index)."""
+    def keys(self, values: Iterable[bytes]) -> set[bytes]:
+        """A new set of the keys holding any of ``values`` (evaluation may change the index)."""
         buckets = self.buckets
-        found = [buckets[v] for v in values if v in buckets]
-        if len(found) == 1:
-            return list(found[0])
-        return list(set().union(*found))
+        return set().union(*(buckets[v] for v in values if v in buckets))
+
+    def restrict(self, keys: set[bytes], values: Iterable[bytes]) -> set[bytes]:
+        """Those of ``keys`` that hold any of ``values``: set intersections, which iterate over
+        the smaller side in C."""
+        buckets = self.buckets
+        found = [keys & buckets[v] for v in values if v in buckets]
+        return found[0] if len(found) == 1 else set().union(*found)
+
+    def exclude(self, keys: set[bytes], value: bytes) -> set[bytes]:
+        """Those of ``keys`` that do not hold ``value`` (a missing field included: ``!=``)."""
+        bucket = self.buckets.get(value)
+        return keys if bucket is None else keys - bucket
 
     def approximate_bytes(self) -> int:
         """The containers' own sizes (sys.getsizeof), not the keys and values they share with the
         keyspace: an approximation."""
         sets = sum(sys.getsizeof(bucket) for bucket in self.buckets.values())
-        return sys.getsizeof(self.buckets) + sys.getsizeof(self.values) + sets
+        reverse = 0 if self.by_key is None else sys.getsizeof(self.by_key)
+        return sys.getsizeof(self.buckets) + reverse + sets
 
 
-# What one entry of an ordered index costs besides the key: the pair, its float and the pointer.
-_PAIR_BYTES = sys.getsizeof((0.0, b"")) + sys.getsizeof(0.0) + 8
+def sortable(value: float) -> bytes:
+    """Eight bytes whose byte order is the numeric order of ``value`` (-0.0 sorts as 0.0)."""
+    bits = int.from_bytes(struct.pack(">d", value + 0.0), "big")  # -0.0 + 0.0 is 0.0
+    return (bits ^ _ALL_BITS if bits & _SIGN_BIT else bits | _SIGN_BIT).to_bytes(8, "big")
+
+
+_SIGN_BIT = 1 << 63
+_ALL_BITS = (1 << 64) - 1
 
 
 class NumericIndex:
-    """One field's ordered index over one database: the keys whose value is a number, sorted by
-    that number (then by key). SortedList makes an insert or removal O(log n)."""
+    """One field's ordered index over one database: for each key whose value is a number, the
+    entry ``sortable(number) + key``, kept sorted. One bytes object per key, shared by the sorted
+    list and the reverse map, is about half the memory of a (float, key) tuple and its float;
+    byte order is (number, key) order, so a range is two bisections and ties come by key name.
+    SortedList makes an insert or removal O(log n). Keys whose value is not a number are kept
+    apart, for SORTBY's error."""
 
-    __slots__ = ("pairs", "values")
+    __slots__ = ("entries", "by_key", "non_numeric")
 
     def __init__(self) -> None:
-        self.pairs: SortedList = SortedList()  # of (number, key)
-        self.values: dict[bytes, float] = {}  # key -> its number
+        self.entries: SortedList = SortedList()
+        self.by_key: dict[bytes, bytes] = {}  # key -> its entry
+        self.non_numeric: set[bytes] = set()
 
     def update(self, key: bytes, value: bytes | None) -> None:
         """Record that ``key`` now has ``value`` for the field (None: no hash or no field)."""
         parsed = None if value is None else number(value)
-        old = self.values.get(key)
-        if old == parsed:  # -0.0 == 0.0: the same place in the order
+        if parsed is None and value is not None:
+            self.non_numeric.add(key)
+        elif self.non_numeric:
+            self.non_numeric.discard(key)
+        entry = None if parsed is None else sortable(parsed) + key
+        old = self.by_key.get(key)
+        if old == entry:
             return
         if old is not None:
-            self.pairs.remove((old, key))
-            del self.values[key]
-        if parsed is not None:
-            self.pairs.add((parsed, key))
-            self.values[key] = parsed
+            self.entries.remove(old)
+            del self.by_key[key]
+        if entry is not None:
+            self.entries.add(entry)
+            self.by_key[key] = entry
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def fill(self, pairs: Iterable[tuple[bytes, bytes]]) -> None:
+        """Index ``(key, value)`` pairs of keys not yet indexed: the first build, sorted once."""
+        for key, value in pairs:
+            parsed = number(value)
+            if parsed is None:
+                self.non_numeric.add(key)
+            else:
+                self.by_key[key] = sortable(parsed) + key
+        self.entries = SortedList(self.by_key.values())
 
     def lower(self, bound: float, inclusive: bool) -> int:
-        """The position of the first pair whose number is ``>= bound`` (``> bound``)."""
+        """The position of the first entry whose number is ``>= bound`` (``> bound``)."""
         if not inclusive:
             if bound == math.inf:
-                return len(self.pairs)
+                return len(self.entries)
             bound = math.nextafter(bound, math.inf)  # > x is >= the next double
-        return self.pairs.bisect_left((bound,))
+        return self.entries.bisect_left(sortable(bound))
 
     def upper(self, bound: float, inclusive: bool) -> int:
-        """The position past the last pair whose number is ``< bound`` (``<= bound``)."""
+        """The position past the last entry whose number is ``< bound`` (``<= bound``)."""
         return self.lower(bound, not inclusive)
 
     def keys(self, start: int, stop: int) -> list[bytes]:
         """A snapshot of the keys at positions ``start`` to ``stop``, in numeric order."""
-        return [key for _, key in self.pairs.islice(start, stop)]
+        return [entry[8:] for entry in self.entries.islice(start, stop)]
 
     def approximate_bytes(self) -> int:
-        """As FieldIndex.approximate_bytes: the reverse dict plus an estimate per sorted pair."""
-        return sys.getsizeof(self.values) + len(self.pairs) * _PAIR_BYTES
+        """As FieldIndex.approximate_bytes: the reverse dict and the list's pointers, plus each
+        entry's own bytes object less the key it copies."""
+        entries = len(self.entries) * (sys.getsizeof(b"") + 8 + 8)
+        return sys.getsizeof(self.by_key) + entries + sys.getsizeof(self.non_numeric)
 
 
 class Indexes:
@@ -193,9 +277,9 @@ def _ensure(by_db: dict, kind: type, db: Database, field: bytes) -> FieldIndex |
     index = fields.get(field)
     if index is None:
         index = fields[field] = kind()
-        for key, value in db.data.items():
-            if type(value) is dict:
-                found = value.get(field)
-                if found is not None:
-                    index.update(key, found)
+        index.fill(
+            (key, found)
+            for key, value in db.data.items()
+            if type(value) is dict and (found := value.get(field)) is not None
+        )
     return index

@@ -339,7 +339,7 @@ def _query(server: Server) -> Fields:
         # Entries are keys indexed; bytes are approximate (see approximate_bytes).
         yield (
             f"index_{number}_{kind}_{_field_name(field)}",
-            f"entries={len(index.values)},bytes={index.approximate_bytes()}",
+            f"entries={len(index)},bytes={index.approximate_bytes()}",
         )
 
 

@@ -327,6 +327,11 @@ class SimpleString(bytes):
     """A status reply: ``+OK``."""
 
 
+class Encoded(bytes):
+    """A reply already in wire form, appended as it is: EXEC encodes each reply as its command
+    runs, so later commands of the transaction cannot change what an earlier one saw."""
+
+
 class Verbatim(bytes):
     """A RESP3 verbatim string (``=``, format ``txt``); a bulk string in RESP2."""
 
@@ -386,15 +391,33 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
         out += b"+%s\r\n" % reply
     elif kind is list or kind is tuple:
         out += b"*%d\r\n" % len(reply)
+        headers = _BULK_HEADERS
         for item in reply:
-            encode_into(out, item, resp3)
+            # Bulk strings inline: arrays of them are most of the long replies.
+            if type(item) is bytes and len(item) < 1024:
+                out += headers[len(item)]
+                out += item
+                out += b"\r\n"
+            else:
+                encode_into(out, item, resp3)
     elif isinstance(reply, CommandError):
         out += b"-%s\r\n" % reply.message.encode()
     elif kind is dict:
         out += (b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(reply) * (1 if resp3 else 2))
+        headers = _BULK_HEADERS
         for key, value in reply.items():
-            encode_into(out, key, resp3)
-            encode_into(out, value, resp3)
+            if type(key) is bytes and len(key) < 1024:
+                out += headers[len(key)]
+                out += key
+                out += b"\r\n"
+            else:
+                encode_into(out, key, resp3)
+            if type(value) is bytes and len(value) < 1024:
+                out += headers[len(value)]
+                out += value
+                out += b"\r\n"
+            else:
+                encode_into(out, value, resp3)
     elif kind is bool:
         out += (b"#t\r\n" if reply else b"#f\r\n") if resp3 else (b":1\r\n" if reply else b":0\r\n")
     elif kind is float:
@@ -410,6 +433,8 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
             out += b"=%d\r\ntxt:%s\r\n" % (len(reply) + 4, reply)
         else:
             out += b"$%d\r\n%s\r\n" % (len(reply), reply)
+    elif kind is Encoded:
+        out += reply
     elif kind is _NullArray:
         out += b"_\r\n" if resp3 else b"*-1\r\n"
     else:

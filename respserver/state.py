@@ -58,6 +58,7 @@ def default_config() -> dict[str, str]:
         "maxmemory-samples": "5",
         "lazyfree-lazy-user-del": "no",
         "tcp-backlog": "511",
+        "query-indexes": "yes",  # respserver's own: "no" makes QUERY scan and drop its indexes
     }
 
 

@@ -11,15 +11,22 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 import trio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
-from respserver.index import number
+from respserver.index import PROBE_LIMIT, FieldIndex, number, sortable
 from respserver.server import ServerThread
 from respserver.state import Server
 from tests.conftest import RawConnection
 from tests.respshape import bulk_text, info_sections
-from tests.test_query import actual, brute, state
+from tests.test_query import actual, brute, queries, render, state
 
 A, B = 9, 10  # the databases these tests own
 
@@ -49,14 +56,19 @@ def check_indexes(resp_server: ServerThread) -> None:
                 buckets: dict[bytes, set[bytes]] = {}
                 for key, value in expected.items():
                     buckets.setdefault(value, set()).add(key)
-                assert index.values == expected, (n, field)
                 assert index.buckets == buckets, (n, field)
+                assert len(index) == len(expected)
+                assert index.by_key in (None, expected), (n, field)
             for field in server.indexes.numeric_fields(db):
                 index = server.indexes.get_numeric(db, field)
-                parsed = {k: to_number(v.get(field)) for k, v in db.data.items() if type(v) is dict}
+                hashes = {k: v for k, v in db.data.items() if type(v) is dict and field in v}
+                parsed = {k: to_number(v[field]) for k, v in hashes.items()}
                 numbers = {k: v for k, v in parsed.items() if v is not None}
-                assert index.values == numbers, (n, field)
-                assert list(index.pairs) == sorted((v, k) for k, v in numbers.items())
+                assert {k: e[8:] for k, e in index.by_key.items()} == {k: k for k in numbers}
+                assert [e[8:] for e in index.entries] == sorted(
+                    numbers, key=lambda k: (numbers[k], k)
+                )
+                assert index.non_numeric == {k for k, v in parsed.items() if v is None}
 
     on_owner(resp_server, check)
 
@@ -84,6 +96,9 @@ QUERIES = [
     q(("n", "<=", "5.5"), ("status", "=", "open"), mode="COUNT"),
     q(("n", ">", "inf")),
     q(("n", "<=", "inf"), ("n", ">=", "-inf")),
+    q(("owner", "=", "ann"), ("status", "!=", "closed"), mode="NOCONTENT"),
+    q(("n", ">", "1"), ("status", "!=", "open"), ("owner", "IN", ["ann", "bob"])),
+    q(("status", "IN", ["open", "failed"]), ("owner", "IN", ["bob", "ann"]), ("n", "<", "10")),
 ]
 
 DATA_A = {
@@ -195,122 +210,207 @@ def test_indexes_drop_on_reset_and_rebuild(resp_server, dbs):
     assert ra.execute_command("QUERY", "WHERE", "status", "=", "open", "NOCONTENT") == [b"i:1"]
 
 
-# --- random sequences of writes and queries ----------------------------------------------------
+def test_query_indexes_no_scans_and_drops_the_indexes(resp_server, dbs):
+    ra, _ = dbs
+    ra.hset("i:0", mapping={"status": "open", "n": "5"})
+    ra.hset("i:1", mapping={"status": "open", "n": "3"})
+    args = ("QUERY", "WHERE", "status", "=", "open", "SORTBY", "n", "DESC", "NOCONTENT")
+    assert ra.execute_command(*args) == [b"i:0", b"i:1"]
+    built = lambda s: (s.indexes.fields(s.databases[A]), s.indexes.numeric_fields(s.databases[A]))  # noqa: E731
+    assert on_owner(resp_server, built) == ((b"status",), (b"n",))
+    counters = lambda s: (s.indexes.served, s.indexes.scanned)  # noqa: E731
+    served, scanned = on_owner(resp_server, counters)
+    ra.config_set("query-indexes", "no")
+    try:
+        assert ra.config_get("query-indexes") == {"query-indexes": "no"}
+        ra.hset("i:1", "n", "x")
+        with pytest.raises(redis.ResponseError, match="can't be converted into double"):
+            ra.execute_command(*args)
+        ra.hset("i:1", "n", "7")
+        assert ra.execute_command(*args) == [b"i:1", b"i:0"]
+        assert on_owner(resp_server, built) == ((), ())
+        assert on_owner(resp_server, counters) == (served, scanned + 2)
+    finally:
+        ra.config_set("query-indexes", "yes")
+    assert ra.execute_command(*args) == [b"i:1", b"i:0"]
+    assert on_owner(resp_server, built) == ((b"status",), (b"n",))
+
+
+# --- a state machine: random writes and queries against brute force --------------------------
 
 KEYS = [f"k:{i}" for i in range(6)]
-VALUES = {"status": ["open", "closed", "failed"], "n": ["1", "2", "10", "x", "-0", "inf", "1e1"]}
-FIELDS = [*VALUES, "nosuch"]
-OPERANDS = ["open", "closed", "failed", "1", "2", "10", "x", "zzz"]
-
-conditions = st.one_of(
-    st.tuples(st.sampled_from(FIELDS), st.sampled_from(["=", "!="]), st.sampled_from(OPERANDS)),
-    st.tuples(
-        st.sampled_from(FIELDS),
-        st.just("IN"),
-        st.lists(st.sampled_from(OPERANDS), min_size=1, max_size=3),
-    ),
-    st.tuples(
-        st.sampled_from(["n", "status"]),
-        st.sampled_from(["<", "<=", ">", ">="]),
-        st.sampled_from(["1", "2", "5", "10", "0", "inf", "-inf"]),
-    ),
-)
-queries = st.builds(
-    lambda where, mode: q(*where, mode=mode),
-    st.lists(conditions, min_size=1, max_size=3),
-    st.sampled_from([None, "NOCONTENT", "COUNT"]),
-)
+NUMBERS = ["1", "2", "10", "x", "-0", "inf", "1e1", "2.5"]
+VALUES = {"status": ["open", "closed", "failed"], "owner": ["ann", "bob"], "n": NUMBERS}
+key_names = st.sampled_from(KEYS)
 field_values = st.sampled_from(list(VALUES)).flatmap(
     lambda f: st.tuples(st.just(f), st.sampled_from(VALUES[f]))
 )
-key = st.sampled_from(KEYS)
-operations = st.one_of(
-    st.tuples(st.just("hset"), key, field_values),
-    st.tuples(st.just("hdel"), key, st.sampled_from(list(VALUES))),
-    st.tuples(st.just("del"), key),
-    st.tuples(st.just("rename"), key, key),
-    st.tuples(st.just("pexpire"), key, st.integers(1, 20)),
-    st.tuples(st.just("set"), key),
-    st.tuples(st.just("flushdb")),
-    st.tuples(st.just("swapdb")),
-    st.tuples(st.just("select"), st.sampled_from([A, B])),
-    st.tuples(st.just("query"), queries),
-    st.tuples(st.just("query"), queries),
-)
 
 
-def apply(r: redis.Redis, op: tuple) -> None:
-    name, *args = op
-    try:
-        if name == "hset":
-            r.hset(args[0], *args[1])
-        elif name == "hdel":
-            r.hdel(*args)
-        elif name == "del":
-            r.delete(args[0])
-        elif name == "rename":
-            r.rename(*args)
-        elif name == "pexpire":
-            if r.pexpire(args[0], args[1]):
-                time.sleep(args[1] / 1000 + 0.003)  # past the TTL: the key is gone for all
-        elif name == "set":
-            r.set(args[0], "str")
-        elif name == "flushdb":
+class QueryModel(RuleBasedStateMachine):
+    """Writes of every kind QUERY's indexes must follow, in random order, across two databases;
+    every QUERY (the full grammar of tests/test_query.py's strategy) must equal brute force
+    over SCAN + HGETALL of the state at that moment, and at the end every index must equal one
+    rebuilt from the data. ``indexes`` is "present" (built over every queried field before the
+    first write) or "absent" (``query-indexes no``: QUERY scans)."""
+
+    port: int
+    server: ServerThread
+    indexes: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clients = {n: redis.Redis(port=self.port, db=n, protocol=2) for n in (A, B)}
+        self.r = self.clients[A]
+        self.r.config_set("query-indexes", "yes" if self.indexes == "present" else "no")
+        for r in self.clients.values():
             r.flushdb()
-        elif name == "swapdb":
-            r.swapdb(A, B)
-    except redis.ResponseError as e:  # RENAME of a missing key, HSET on a string
-        assert "no such key" in str(e) or "WRONGTYPE" in str(e)
+            if self.indexes == "present":
+                for field in [*VALUES, "nosuch"]:
+                    r.execute_command("QUERY", "WHERE", field, "!=", "", "WHERE", field, ">", "0")
+
+    def teardown(self) -> None:
+        if self.indexes == "present":
+            check_indexes(self.server)
+        self.r.config_set("query-indexes", "yes")
+        for r in self.clients.values():
+            r.flushdb()
+            r.close()
+
+    @initialize(
+        data=st.dictionaries(key_names, st.lists(field_values, min_size=1, max_size=3)),
+        other=st.dictionaries(key_names, st.lists(field_values, min_size=1, max_size=3)),
+    )
+    def load(self, data, other):
+        for db, hashes in ((A, data), (B, other)):
+            for key, pairs in hashes.items():
+                self.clients[db].hset(key, mapping=dict(pairs))
+
+    @rule(key=key_names, pairs=st.lists(field_values, min_size=1, max_size=3))
+    def hset(self, key, pairs):
+        self.tolerate(lambda: self.r.hset(key, mapping=dict(pairs)))
+
+    @rule(key=key_names, field=st.sampled_from(list(VALUES)))
+    def hdel(self, key, field):
+        self.tolerate(lambda: self.r.hdel(key, field))
+
+    @rule(key=key_names, by=st.integers(-3, 3))
+    def hincrby(self, key, by):
+        self.tolerate(lambda: self.r.hincrby(key, "n", by))
+
+    @rule(key=key_names)
+    def delete(self, key):
+        self.r.delete(key)
+
+    @rule(source=key_names, destination=key_names)
+    def rename(self, source, destination):
+        self.tolerate(lambda: self.r.rename(source, destination))
+
+    @rule(key=key_names, destination=key_names, replace=st.booleans())
+    def copy_across(self, key, destination, replace):
+        other = B if self.r is self.clients[A] else A
+        self.r.copy(key, destination, destination_db=other, replace=replace)
+
+    @rule(key=key_names)
+    def move(self, key):
+        self.r.move(key, B if self.r is self.clients[A] else A)
+
+    @rule(key=key_names, ms=st.integers(1, 15))
+    def expire_lazily(self, key, ms):
+        if self.r.pexpire(key, ms):
+            time.sleep(ms / 1000 + 0.003)  # past the TTL: the next read reaps it
+
+    @rule(key=key_names)
+    def expire_actively(self, key):
+        if self.r.pexpire(key, 1):
+            wait_reaped(self.server, self.database, key.encode())
+
+    @rule(key=key_names)
+    def overwrite_with_string(self, key):
+        self.r.set(key, "a string")
+
+    @rule()
+    def flushdb(self):
+        self.r.flushdb()
+
+    @rule()
+    def swapdb(self):
+        self.r.swapdb(A, B)
+
+    @rule(number=st.sampled_from([A, B]))
+    def select(self, number):
+        self.r = self.clients[number]
+
+    @rule(query=queries)
+    def query_agrees_with_brute_force(self, query):
+        assert actual(self.r, query) == brute(state(self.r), query), render(query)
+
+    @invariant()
+    def fixed_queries_agree(self):
+        current = state(self.r)
+        for query in QUERIES:
+            assert actual(self.r, query) == brute(current, query), render(query)
+
+    @property
+    def database(self) -> int:
+        return A if self.r is self.clients[A] else B
+
+    @staticmethod
+    def tolerate(write: Callable[[], object]) -> None:
+        """Run a write that may meet a string or a missing key, as Redis refuses it."""
+        try:
+            write()
+        except redis.ResponseError as e:
+            assert "no such key" in str(e) or "WRONGTYPE" in str(e) or "not an integer" in str(e)
 
 
-SEQUENCES = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+@pytest.mark.parametrize("indexes", ["present", "absent"])
+def test_query_model(resp_server, resp_port, indexes):
+    machine = type("Machine", (QueryModel,), {"port": resp_port, "server": resp_server})
+    machine.indexes = indexes
+    counters = lambda s: (s.indexes.served, s.indexes.scanned)  # noqa: E731
+    served, scanned = on_owner(resp_server, counters)
+    run_state_machine_as_test(
+        machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
+    )
+    served_now, scanned_now = on_owner(resp_server, counters)
+    assert scanned_now > scanned  # queries with no WHERE scan in both modes
+    assert (served_now > served) == (indexes == "present")
+
+
+@settings(max_examples=60)
+@given(
+    crossing=st.booleans(),
+    updates=st.lists(
+        st.tuples(st.integers(0, 99), st.none() | st.integers(0, PROBE_LIMIT + 10)), max_size=300
+    ),
 )
-
-
-@pytest.mark.parametrize("early", [True, False], ids=["indexed-early", "indexed-lazily"])
-@SEQUENCES
-@given(ops=st.lists(operations, min_size=5, max_size=25))
-def test_random_writes_and_queries_agree_with_brute_force(resp_server, resp_port, early, ops):
-    clients = {
-        A: redis.Redis(port=resp_port, db=A, protocol=2),
-        B: redis.Redis(port=resp_port, db=B, protocol=2),
-    }
-    for r in clients.values():
-        r.flushdb()
-        if early:
-            r.execute_command(
-                "QUERY",
-                "WHERE",
-                "status",
-                "!=",
-                "x",
-                "WHERE",
-                "n",
-                "IN",
-                "1",
-                "1",
-                "WHERE",
-                "n",
-                ">",
-                "0",
-            )
-    built = on_owner(resp_server, lambda s: s.indexes.fields(s.databases[A]))
-    assert built == ((b"status", b"n") if early else ())
-    numeric = on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A]))
-    assert numeric == ((b"n",) if early else ())
-    r = clients[A]
-    for op in ops:
-        if op[0] == "select":
-            r = clients[op[1]]
-        elif op[0] == "query":
-            assert actual(r, op[1]) == brute(state(r), op[1]), op[1]
+def test_field_index_equals_its_model_across_the_probe_limit(crossing, updates):
+    """Probing for a key's bucket, and the reverse map kept past PROBE_LIMIT values, agree."""
+    if crossing:  # start with one value more than probing serves
+        updates = [(100 + i, 1000 + i) for i in range(PROBE_LIMIT + 1)] + updates
+    index, model, peak = FieldIndex(), {}, 0
+    for key, value in updates:
+        key, value = b"k%d" % key, None if value is None else b"v%d" % value
+        index.update(key, value)
+        if value is None:
+            model.pop(key, None)
         else:
-            apply(r, op)
-    check_indexes(resp_server)
-    for r in clients.values():
-        r.flushdb()
-        r.close()
+            model[key] = value
+        assert index.value_of(key) == value
+        peak = max(peak, len(set(model.values())))
+    buckets: dict[bytes, set[bytes]] = {}
+    for key, value in model.items():
+        buckets.setdefault(value, set()).add(key)
+    assert index.buckets == buckets
+    assert len(index) == len(model)
+    assert index.by_key == (model if peak > PROBE_LIMIT else None)
+
+
+@given(st.floats(allow_nan=False), st.floats(allow_nan=False))
+def test_sortable_bytes_order_numbers_as_compared_doubles(a, b):
+    assert (sortable(a) < sortable(b)) == (a < b)
+    assert (sortable(a) == sortable(b)) == (a == b)  # -0.0 == 0.0 included
 
 
 # --- the index narrows the work ------------------------------------------------------------------
@@ -320,7 +420,8 @@ def test_selective_query_examines_only_the_index_candidates(resp_server, dbs):
     ra, _ = dbs
     pipe = ra.pipeline(transaction=False)
     for i in range(20_000):
-        pipe.hset(f"big:{i}", mapping={"status": "failed" if i % 2000 == 7 else "ok", "i": i})
+        status = "failed" if i % 2000 == 7 else "ok"
+        pipe.hset(f"big:{i}", mapping={"status": status, "i": i, "g": i % 2, "h": i % 3})
     pipe.execute()
     counters = lambda s: (s.indexes.served, s.indexes.scanned, s.indexes.examined)  # noqa: E731
     served, scanned, examined = on_owner(resp_server, counters)
@@ -354,6 +455,16 @@ def test_selective_query_examines_only_the_index_candidates(resp_server, dbs):
         assert len(found) <= size
         assert on_owner(resp_server, counters) == (served + 1, scanned, examined + size), where
     assert ra.execute_command("QUERY", "WHERE", "i", ">=", "19990", "COUNT") == 10
+    # clauses that are each large but small together: candidates are their intersection
+    for where, size in [
+        (("g", "=", "0", "WHERE", "h", "=", "0"), 3334),
+        (("g", "=", "0", "WHERE", "h", "IN", "2", "1", "2"), 6666),
+        (("g", "=", "0", "WHERE", "h", "!=", "0"), 6666),
+        (("i", "<", "600", "WHERE", "g", "=", "1", "WHERE", "h", "=", "2"), 100),
+    ]:
+        served, scanned, examined = on_owner(resp_server, counters)
+        assert ra.execute_command("QUERY", "WHERE", *where, "COUNT") == size
+        assert on_owner(resp_server, counters) == (served + 1, scanned, examined + size), where
     assert ra.execute_command(
         "QUERY", "WHERE", "i", ">", "5", "WHERE", "i", "<", "8", "NOCONTENT"
     ) == [

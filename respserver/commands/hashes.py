@@ -197,7 +197,7 @@ def hdel(ctx: Client, key: bytes, *names: bytes) -> int:
 def hgetall(ctx: Client, key: bytes) -> dict[bytes, bytes]:
     """Reply with every field and value (a map in RESP3)."""
     fields = ctx.db.get_hash(key)
-    return {} if fields is None else dict(fields)
+    return {} if fields is None else fields
 
 
 @command(

@@ -1,25 +1,24 @@
 """QUERY: respserver's own command (no Redis counterpart), a filter over the selected database's
 hashes. The grammar and every error message are documented in the README's "QUERY" section.
 
-Evaluation is split in two: ``candidates`` (the planner) names the keys worth looking at,
-from the most selective ``=``/``IN`` clause or range (the ``<`` ``<=`` ``>`` ``>=`` clauses on one
-field, intersected) on an indexed field (respserver/index.py) or else every key, and
-``matching`` checks each candidate for type, MATCH and every WHERE clause, so the planner may
-return any superset of the matches without changing the results.
+Evaluation is split in two: ``plan`` names the keys worth looking at, from the indexes
+(respserver/index.py) or else every key, with the WHERE clauses the indexes did not decide, and
+``matching`` checks each candidate for type, MATCH and those clauses, so the planner may return
+any superset of the matches without changing the results. A numeric SORTBY reads each match's
+weight from the field's ordered index.
 QUERY only reads: keys are fetched with ``db.get``, so expired keys never appear.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from respserver.commands.common import to_int
 from respserver.errors import NOT_INTEGER, SYNTAX, CommandError
 from respserver.glob import Glob, compile_glob
-from respserver.index import Indexes, number
+from respserver.index import FieldIndex, Indexes, NumericIndex, number, sortable
 from respserver.keyspace import Database
 from respserver.registry import command
 from respserver.state import Client
@@ -74,6 +73,7 @@ class Query:
     fields: tuple[bytes, ...] | None = None  # RETURN's projection
     nocontent: bool = False
     count_only: bool = False
+    use_indexes: bool = True  # False under ``query-indexes no``: scan, as with no index at all
 
 
 class _Args:
@@ -160,97 +160,146 @@ def _parse_condition(rest: _Args) -> Condition:
 # --- evaluation --------------------------------------------------------------------------------
 
 
-_INDEXED = (b"=", b"!=", b"IN")  # operators served by a field's equality index
 _LOWER = {b">": False, b">=": True}  # lower-bound operators: is the bound included?
 _UPPER = {b"<": False, b"<=": True}
 
 
-def candidates(db: Database, query: Query, indexes: Indexes) -> Iterable[bytes]:
-    """Keys that may match: a superset of the answer. An equality clause (``=``, ``!=``, ``IN``)
-    builds its field's equality index, a range clause its ordered index (as does a numeric
-    SORTBY, for later use); the ``=``/``IN`` clause or per-field range with the fewest keys picks
-    the candidates (``!=`` also matches keys without the field, so it cannot narrow), else every
-    key. Sizes are exact and cheap: bucket lengths, differences of bisection positions."""
-    options: list[tuple[int, Callable[[], list[bytes]]]] = []
-    ranges: dict[bytes, tuple[int, int]] = {}  # field -> positions in its ordered index
+@dataclass(slots=True)
+class _Range:
+    """The ``<`` ``<=`` ``>`` ``>=`` clauses on one field, intersected: positions in its
+    ordered index."""
+
+    index: NumericIndex
+    start: int
+    stop: int
+    clauses: list[Condition]
+
+    @property
+    def size(self) -> int:
+        return max(self.stop - self.start, 0)
+
+
+def plan(db: Database, query: Query, indexes: Indexes) -> tuple[set | list, tuple[Condition, ...]]:
+    """The keys worth looking at (a superset of the matches) and the WHERE clauses the indexes
+    did not already decide for them.
+
+    An equality clause (``=``, ``!=``, ``IN``) builds its field's equality index, a range clause
+    its ordered index (as does a numeric SORTBY, for the sort). The candidates start from the
+    smallest ``=``/``IN`` clause or per-field range, sizes being exact and cheap (bucket
+    lengths, differences of bisection positions); every other ``=``/``IN`` clause then narrows
+    them by set intersection and every ``!=`` by set difference, in C. Those clauses are
+    decided: an index holds exactly the live hashes' values. Other ranges stay to be checked.
+    With no ``=``/``IN`` clause and no range, or with ``query-indexes no``, every key is a
+    candidate and no clause is decided.
+    """
+    if not query.use_indexes:
+        indexes.db_reset(db)  # unused from now on: give their memory back
+        return _every_key(db, query, indexes)
+    equal: list[tuple[int, FieldIndex, Iterable[bytes], Condition]] = []
+    unequal: list[tuple[FieldIndex, Condition]] = []
+    ranges: dict[bytes, _Range] = {}
     for condition in query.conditions:
         op, field = condition.op, condition.field
-        if op in _INDEXED:
+        if op == b"!=":
+            unequal.append((indexes.ensure(db, field), condition))
+        elif op in (b"=", b"IN"):
             index = indexes.ensure(db, field)
-            if op != b"!=":
-                values = condition.operand if op == b"IN" else (condition.operand,)
-                options.append((index.size(values), partial(index.keys, values)))
-            continue
-        ordered_index = indexes.ensure_numeric(db, field)
-        start, stop = ranges.get(field, (0, len(ordered_index.pairs)))
-        if op in _LOWER:
-            start = max(start, ordered_index.lower(condition.operand, _LOWER[op]))
+            values = condition.operand if op == b"IN" else (condition.operand,)
+            equal.append((index.size(values), index, values, condition))
         else:
-            stop = min(stop, ordered_index.upper(condition.operand, _UPPER[op]))
-        ranges[field] = (start, stop)
-    for field, (start, stop) in ranges.items():
-        ordered_index = indexes.get_numeric(db, field)
-        options.append((max(stop - start, 0), partial(ordered_index.keys, start, stop)))
+            bounds = ranges.get(field)
+            if bounds is None:
+                ordered_index = indexes.ensure_numeric(db, field)
+                bounds = ranges[field] = _Range(ordered_index, 0, len(ordered_index.entries), [])
+            if op in _LOWER:
+                bounds.start = max(bounds.start, bounds.index.lower(condition.operand, _LOWER[op]))
+            else:
+                bounds.stop = min(bounds.stop, bounds.index.upper(condition.operand, _UPPER[op]))
+            bounds.clauses.append(condition)
     if query.sort_field is not None and not query.alpha:
-        indexes.ensure_numeric(db, query.sort_field)
-    if options:
-        indexes.served += 1
-        # A snapshot: evaluation may reap expired keys and so change the index.
-        keys = min(options, key=lambda option: option[0])[1]()
+        indexes.ensure_numeric(db, query.sort_field)  # for the sort
+    narrowest = min(ranges.values(), key=lambda bounds: bounds.size, default=None)
+    equal.sort(key=lambda option: option[0])
+    decided: list[Condition] = []
+    if narrowest is not None and (not equal or narrowest.size < equal[0][0]):
+        keys = set(narrowest.index.keys(narrowest.start, narrowest.stop))
+        decided += narrowest.clauses
+    elif equal:
+        _, index, values, condition = equal.pop(0)
+        keys = index.keys(values)
+        decided.append(condition)
     else:
-        indexes.scanned += 1
-        keys = list(db.keys())
+        return _every_key(db, query, indexes)
+    for _, index, values, condition in equal:
+        keys = index.restrict(keys, values)
+        decided.append(condition)
+    for index, condition in unequal:
+        keys = index.exclude(keys, condition.operand)
+        decided.append(condition)
+    indexes.served += 1
     indexes.examined += len(keys)
-    return keys
+    return keys, tuple(c for c in query.conditions if c not in decided)
 
 
-def matching(
-    db: Database, query: Query, indexes: Indexes
-) -> Iterator[tuple[bytes, dict[bytes, bytes]]]:
-    """The (key, hash) pairs that satisfy the query's MATCH and WHERE clauses, in no order."""
-    glob, conditions = query.glob, query.conditions
-    for key in candidates(db, query, indexes):
-        fields = db.get(key)
+def _every_key(db: Database, query: Query, indexes: Indexes) -> tuple[list, tuple[Condition, ...]]:
+    keys = list(db.keys())
+    indexes.scanned += 1
+    indexes.examined += len(keys)
+    return keys, query.conditions
+
+
+def matching(db: Database, query: Query, indexes: Indexes) -> dict[bytes, dict[bytes, bytes]]:
+    """The hashes that satisfy the query's MATCH and WHERE clauses, key -> fields, in no order."""
+    glob = query.glob
+    keys, conditions = plan(db, query, indexes)
+    found = {}
+    for key in keys:
+        fields = db.get(key)  # None for a key that expired, which also reaps it
         if type(fields) is not dict or (glob is not None and not glob.match(key)):
             continue
-        if all(condition.holds(fields) for condition in conditions):
-            yield key, fields
+        if not conditions or all(condition.holds(fields) for condition in conditions):
+            found[key] = fields
+    return found
 
 
-def _sort_key(query: Query) -> Callable[[tuple[bytes, dict[bytes, bytes]]], bytes | float]:
-    """The SORTBY weight of a match; a missing field weighs as SORT's missing weight does."""
+def _weight(
+    query: Query, matches: dict[bytes, dict[bytes, bytes]], index: NumericIndex | None
+) -> Callable[[bytes], bytes]:
+    """SORTBY's weight of a matching key: for ALPHA the value's bytes, else its number as
+    ``sortable`` bytes, read from the field's ordered index when there is one (no parsing);
+    a missing field weighs 0, as SORT's missing weight does."""
     field = query.sort_field
     if query.alpha:
-        return lambda item: item[1].get(field, b"")
-
-    def score(item: tuple[bytes, dict[bytes, bytes]]) -> float:
-        value = item[1].get(field)
-        if value is None:
-            return 0.0
-        parsed = number(value)
-        if parsed is None:
+        return lambda key: matches[key].get(field, b"")
+    zero = sortable(0.0)
+    if index is None:
+        numbers = {key: number(fields.get(field, b"0")) for key, fields in matches.items()}
+        if None in numbers.values():
             raise CommandError(BAD_SCORE)
-        return parsed
+        return lambda key: sortable(numbers[key])
+    if not index.non_numeric.isdisjoint(matches):
+        raise CommandError(BAD_SCORE)
+    by_key = index.by_key
+    return lambda key: by_key[key][:8] if key in by_key else zero
 
-    return score
 
-
-def ordered(db: Database, query: Query, indexes: Indexes) -> list[tuple[bytes, dict[bytes, bytes]]]:
+def ordered(db: Database, query: Query, indexes: Indexes) -> list[tuple[bytes, dict]]:
     """The matches by key name, or by SORTBY with ties by key name (ascending either way),
     paged by LIMIT."""
-    results = sorted(matching(db, query, indexes), key=lambda item: item[0])
+    matches = matching(db, query, indexes)
+    keys = sorted(matches)
     if query.sort_field is not None:
+        index = indexes.get_numeric(db, query.sort_field)
         # Stable, and reverse=True keeps equal items in their order: ties stay by key name.
-        results.sort(key=_sort_key(query), reverse=query.descending)
+        keys.sort(key=_weight(query, matches, index), reverse=query.descending)
     end = None if query.count < 0 else query.offset + query.count
-    return results[query.offset : end]
-
-
-def _projected(fields: dict[bytes, bytes], wanted: tuple[bytes, ...] | None) -> dict:
-    # Always a copy: inside EXEC the reply is encoded after later commands may change the hash.
+    wanted = query.fields
     if wanted is None:
-        return dict(fields)
-    return {f: fields[f] for f in wanted if f in fields}
+        return [(key, matches[key]) for key in keys[query.offset : end]]
+    return [
+        (key, {f: matches[key][f] for f in wanted if f in matches[key]})
+        for key in keys[query.offset : end]
+    ]
 
 
 @command(
@@ -269,14 +318,13 @@ def _projected(fields: dict[bytes, bytes], wanted: tuple[bytes, ...] | None) -> 
 def query(ctx: Client, *args: bytes) -> object:
     """The matching hashes (key -> fields), their keys (NOCONTENT) or their number (COUNT)."""
     spec = parse_query(args)
+    spec.use_indexes = ctx.server.config["query-indexes"] == "yes"
+    indexes = ctx.server.indexes
     if spec.count_only:
-        return sum(1 for _ in matching(ctx.db, spec, ctx.server.indexes))
-    results = ordered(ctx.db, spec, ctx.server.indexes)
+        return len(matching(ctx.db, spec, indexes))
+    results = ordered(ctx.db, spec, indexes)
     if spec.nocontent:
         return [key for key, _ in results]
     if ctx.resp >= 3:
-        return {key: _projected(fields, spec.fields) for key, fields in results}
-    return [
-        [key, [x for pair in _projected(fields, spec.fields).items() for x in pair]]
-        for key, fields in results
-    ]
+        return dict(results)
+    return [[key, fields] for key, fields in results]  # a hash is a flat array in RESP2

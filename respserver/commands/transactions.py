@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from respserver.errors import CommandError
 from respserver.owner import call, resolve
-from respserver.protocol import NULL_ARRAY, OK, SimpleString
+from respserver.protocol import NULL_ARRAY, OK, Encoded, SimpleString, encode
 from respserver.registry import Command, command
 from respserver.state import Client
 
@@ -74,7 +74,10 @@ def exec_(ctx: Client) -> object:
     replies = []
     for argv in queued:
         spec = resolve(argv)
-        replies.append(call(ctx, spec, argv) if type(spec) is Command else spec)
+        reply = call(ctx, spec, argv) if type(spec) is Command else spec
+        # Encoded now, as Redis writes each reply as its command runs: a reply may share a
+        # value (a hash) that a later command of the transaction changes.
+        replies.append(Encoded(encode(reply, ctx.resp == 3)))
     return replies
 
 
