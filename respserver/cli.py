@@ -12,6 +12,9 @@ from functools import partial
 
 import trio
 
+from respserver import aof
+from respserver.config import apply_directives
+from respserver.persistence import LoadError
 from respserver.server import RunningServer, serve
 
 # redis-server's --loglevel names mapped onto logging's levels.
@@ -35,7 +38,10 @@ def _redis_mark(record: logging.LogRecord) -> bool:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="respserver", description="A Redis-protocol server on Trio, with QUERY."
+        prog="respserver",
+        allow_abbrev=False,
+        description="A Redis-protocol server on Trio, with QUERY. Any other configuration"
+        " parameter is given as redis-server takes it: --appendonly yes --dir /data ...",
     )
     parser.add_argument("--port", type=int, default=6379, help="TCP port; 0 picks a free one")
     parser.add_argument(
@@ -44,10 +50,53 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--databases", type=int, default=16, help="number of databases")
     parser.add_argument("--loglevel", choices=LOG_LEVELS, default="notice")
     parser.add_argument("--hz", type=int, default=10, help="active expiry cycles per second")
-    return parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    args.directives = _directives(parser, rest)
+    return args
+
+
+def _directives(parser: argparse.ArgumentParser, rest: list[str]) -> list[tuple[str, str]]:
+    """``--name value ...`` pairs, the values of one name joined by spaces (``--save 900 1``),
+    as redis-server reads its command line."""
+    directives: list[tuple[str, list[str]]] = []
+    for word in rest:
+        if word.startswith("--"):
+            directives.append((word[2:], []))
+        elif directives:
+            directives[-1][1].append(word)
+        else:
+            parser.error(f"unexpected argument {word!r}")
+    return [(name, " ".join(values)) for name, values in directives]
+
+
+def check_aof(argv: list[str]) -> int:
+    """``respserver check-aof [--fix] FILE``, like redis-check-aof: report the first damage and,
+    with ``--fix``, cut the file there (what follows the damage is lost)."""
+    parser = argparse.ArgumentParser(prog="respserver check-aof")
+    parser.add_argument("--fix", action="store_true", help="truncate the file at the damage")
+    parser.add_argument("file")
+    args = parser.parse_args(argv)
+    size = os.path.getsize(args.file)
+    with open(args.file, "rb") as file:
+        valid, problem = aof.check(file, size)
+    if problem is None:
+        print(f"AOF analyzed: filename={args.file}, size={size}, ok_up_to={valid}, diff=0")
+        print("AOF is valid")
+        return 0
+    print(f"0x{valid:x}: {problem}")
+    print(f"AOF analyzed: filename={args.file}, size={size}, ok_up_to={valid}, diff={size - valid}")
+    if not args.fix:
+        print("AOF is not valid. Use the --fix option to try fixing it.")
+        return 1
+    os.truncate(args.file, valid)
+    print("Successfully truncated AOF")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check-aof"]:
+        raise SystemExit(check_aof(argv[1:]))
     args = parse_args(argv)
     # Every request allocates a few lists and tuples, so the default young-generation threshold
     # (700) ran a collection every few batches; measured with scripts/bench, a larger one cut
@@ -64,13 +113,33 @@ def main(argv: list[str] | None = None) -> None:
         handler.addFilter(_redis_mark)
     try:
         trio.run(partial(run, args))
-    except KeyboardInterrupt:
+    except* LoadError as group:
+        for exc in _leaves(group):
+            logging.getLogger("respserver").error("%s", exc)
+        raise SystemExit(1) from None
+    except* KeyboardInterrupt:
         pass
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    return [
+        leaf
+        for exc in group.exceptions
+        for leaf in (_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    ]
 
 
 async def run(args: argparse.Namespace) -> None:
     log = logging.getLogger("respserver")
     config = {"hz": str(args.hz), "loglevel": args.loglevel}
+    try:
+        apply_directives(config, args.directives)
+    except ValueError as exc:
+        log.error("Bad directive on the command line: %s", exc)
+        raise SystemExit(1) from None
+    if not os.path.isdir(config.get("dir", ".")):
+        log.error("Can't chdir to '%s': No such file or directory", config["dir"])
+        raise SystemExit(1)
     async with trio.open_nursery() as nursery:
         server: RunningServer = await nursery.start(
             partial(serve, args.port, args.bind, args.databases, config)

@@ -157,6 +157,7 @@ PARAMS: dict[str, Param] = {
     "save": Param(_save),
     "appendonly": BOOLEAN,
     "appendfsync": _enum("everysec", "always", "no"),
+    "aof-load-truncated": BOOLEAN,
     "maxclients": _integer(1, UINT_MAX),
     "maxmemory": _integer(0, ULLONG_MAX, memory=True),
     "maxmemory-policy": _enum(
@@ -237,3 +238,17 @@ def set_many(config: dict[str, str], args: tuple[bytes, ...]) -> None:
 
 def _failed(name: str, reason: str) -> str:
     return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+
+
+def apply_directives(config: dict[str, str], directives: list[tuple[str, str]]) -> None:
+    """redis-server's start-up directives (``--appendonly yes``): any parameter, immutable ones
+    included, checked as CONFIG SET checks values. Raises ValueError with Redis's wording."""
+    for name, value in directives:
+        param = canonical(name.encode())
+        if param is None:
+            raise ValueError(f"'{name} \"{value}\"': Bad directive or wrong number of arguments")
+        normalise = PARAMS[param].normalise or _text
+        try:
+            config[param] = normalise(value.encode())
+        except InvalidValue as exc:
+            raise ValueError(f"'{name} \"{value}\"': {exc}") from None

@@ -151,9 +151,9 @@ def human_bytes(n: int) -> str:
 
 
 def _persistence(server: Server) -> Fields:
-    aof = 1 if server.config["appendonly"] == "yes" else 0
+    aof = 1 if server.persistence.aof is not None else 0
     yield from (
-        ("loading", 0),
+        ("loading", int(server.loading)),
         ("async_loading", 0),
         ("current_cow_peak", 0),
         ("current_cow_size", 0),

@@ -35,6 +35,9 @@ class Listener(Protocol):
 
     def db_reset(self, db: Database) -> None: ...
 
+    def key_expired(self, db: Database, key: bytes) -> None:
+        """Called before the key_changed of a key removed because its time to live ran out."""
+
 
 class Database:
     """One numbered keyspace. Expired keys are removed lazily on access and by ``expire_cycle``."""
@@ -46,6 +49,9 @@ class Database:
         self.watchers: dict[bytes, set[Client]] = {}
         self.listeners = listeners
         self.expired_count = 0
+        # While a data set loads, nothing expires: a replayed log must see the keys its
+        # commands saw (Redis does the same); keys past their time go once loading ends.
+        self.frozen = False
         self._scan: list[bytes] = []
         self._scan_pos = 0
         self._scan_index: ScanIndex | None = None  # built by the first SCAN, then kept current
@@ -58,7 +64,7 @@ class Database:
     def get(self, key: bytes) -> Value | None:
         """The live value of ``key``, or None; an expired key is deleted on the way."""
         value = self.data.get(key)
-        if value is not None and self.expires and key in self.expires:
+        if value is not None and self.expires and key in self.expires and not self.frozen:
             if self.expires[key] <= now_ms():
                 self._expire(key)
                 return None
@@ -88,7 +94,7 @@ class Database:
 
     def keys(self) -> Iterator[bytes]:
         """Live keys (a snapshot list, so callers may delete while iterating)."""
-        now = now_ms()
+        now = -1 if self.frozen else now_ms()
         expires = self.expires
         return iter([k for k in self.data if k not in expires or expires[k] > now])
 
@@ -116,7 +122,7 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         """Give a live key an absolute expiry; one already due deletes the key, as Redis does."""
-        if when_ms <= now_ms():
+        if when_ms <= now_ms() and not self.frozen:
             self.delete(key)
             return
         self.expires[key] = when_ms
@@ -190,6 +196,8 @@ class Database:
 
     def _expire(self, key: bytes) -> None:
         self.expired_count += 1
+        for listener in self.listeners:
+            listener.key_expired(self, key)
         self._remove(key)
 
     def _remove(self, key: bytes) -> None:
@@ -203,7 +211,7 @@ class Database:
     def expire_cycle(self, budget: int = 200) -> int:
         """Active expiry: check up to ``budget`` keys that have a TTL, resuming where the last
         cycle stopped, so every volatile key is visited in turn and the owner is never held long."""
-        if not self.expires:
+        if not self.expires or self.frozen:
             return 0
         if self._scan_pos >= len(self._scan):
             self._scan, self._scan_pos = list(self.expires), 0

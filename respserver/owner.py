@@ -9,14 +9,17 @@ indexes, persistence and notifications hook in, because every write passes throu
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
+from functools import partial
 from time import perf_counter_ns
 
 import trio
 
 from respserver import protocol
 from respserver.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
+from respserver.persistence import LoadError, replay_aof
 from respserver.registry import COMMANDS, Command
 from respserver.state import Client, CommandStats, Server
 
@@ -25,7 +28,15 @@ log = logging.getLogger("respserver")
 # Commands that run at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 
-EXPIRE_TICK = object()
+LOADING = "LOADING Redis is loading the dataset in memory"
+LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
+
+
+def _replay(loader: Client, argv: list[bytes]) -> None:
+    """Apply one command of a log being loaded; one the table does not know stops the load."""
+    reply = execute(loader, argv)
+    if type(reply) is CommandError and reply.message.startswith("ERR unknown command"):
+        raise LoadError(f"Unknown command '{argv[0].decode(errors='replace')}' in the AOF")
 
 
 class Batch:
@@ -78,6 +89,8 @@ def execute(client: Client, argv: list[bytes]) -> object:
         if client.multi is not None:
             client.multi_failed = True
         return spec
+    if server.loading and not client.loader and "loading" not in spec.flags:
+        return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
         client.multi.append(argv)
         return protocol.QUEUED
@@ -95,11 +108,15 @@ def _abort_exec(client: Client, error: CommandError) -> CommandError:
 
 
 def call(client: Client, spec: Command, argv: list[bytes]) -> object:
-    """Invoke a resolved command's handler, counting it in INFO commandstats."""
-    commandstats = client.server.commandstats
+    """Invoke a resolved command's handler, counting it in INFO commandstats; a write that
+    changed something is fed to the AOF, as its handler's ``propagate_as`` form if it set one."""
+    server = client.server
+    commandstats = server.commandstats
     stats = commandstats.get(spec.name)
     if stats is None:
         stats = commandstats[spec.name] = CommandStats()
+    dirty = server.dirty
+    client.rewritten = None
     started = perf_counter_ns()
     try:
         reply = spec.invoke(client, argv)
@@ -113,6 +130,8 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     stats.nsec += perf_counter_ns() - started
     stats.calls += 1
     client.last_command = spec.name
+    if server.dirty != dirty and spec.write:
+        server.persistence.feed(client.db.index, client.rewritten or [argv])
     return reply
 
 
@@ -128,7 +147,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
     """Apply a batch and return its replies encoded for the client's protocol version."""
     out = bytearray()
     encode_into = protocol.encode_into
-    spellings = _SPELLINGS
+    spellings = {} if client.server.loading else _SPELLINGS  # loading: every command checked
     client.last_interaction = time.time()
     for argv in commands:
         if client.closing:
@@ -156,26 +175,85 @@ class Owner:
         self._send, self._receive = trio.open_memory_channel(queue_size)
 
     async def run(self) -> None:
+        await self._load()
         async with self._receive:
             while True:
                 try:
-                    batch = await self._receive.receive()
+                    item = await self._receive.receive()
                 except trio.EndOfChannel:
                     return
                 # Take everything already queued before yielding again: under load the
-                # replies then leave in bursts, with one scheduler round trip per burst.
+                # replies then leave in bursts, with one scheduler round trip per burst, and
+                # with the AOF on, one write (and fsync) per burst.
+                held: list[tuple[Callable[[bytearray], None], bytearray]] = []
                 while True:
-                    self._apply(batch)
+                    self._apply(item, held)
                     try:
-                        batch = self._receive.receive_nowait()
+                        item = self._receive.receive_nowait()
                     except trio.WouldBlock:
                         break
+                await self._commit(held)
 
-    def _apply(self, batch: Batch | object) -> None:
-        if batch is EXPIRE_TICK:
-            self.server.expire_cycle()
+    def _apply(self, item: Batch | Callable[[], None], held: list) -> None:
+        if type(item) is not Batch:
+            item()  # an owner job: the expiry cycle, persistence housekeeping
             return
-        batch.deliver(run_batch(batch.client, batch.commands))
+        out = run_batch(item.client, item.commands)
+        if self.server.persistence.aof is None:
+            item.deliver(out)
+        else:
+            held.append((item.deliver, out))  # replies wait for the log
+
+    async def _commit(self, held: list) -> None:
+        """Write the round's writes to the AOF (and fsync them under ``appendfsync always``)
+        before its replies leave: nothing is acknowledged before it is logged."""
+        persistence = self.server.persistence
+        if persistence.flush():
+            await trio.to_thread.run_sync(persistence.aof.fsync)
+        for deliver, out in held:
+            deliver(out)
+
+    async def _load(self) -> None:
+        """Replay the AOF (when ``appendonly yes``) before anything else runs, serving clients
+        between chunks (they get -LOADING), then open it for appending."""
+        server, persistence = self.server, self.server.persistence
+        if server.config["appendonly"] != "yes":
+            return
+        path = persistence.aof_path
+        if os.path.exists(path) and os.path.getsize(path):
+            server.loading = True
+            for db in server.databases:
+                db.frozen = True
+            loader = Client(server, 0, "", "", loader=True)
+            truncated_ok = server.config["aof-load-truncated"] == "yes"
+            paused = logged = time.monotonic()
+            progress = None
+            for progress in replay_aof(path, partial(_replay, loader), truncated_ok):
+                now = time.monotonic()
+                if now - paused > LOAD_SLICE:
+                    self._answer_waiting()
+                    await trio.sleep(0)
+                    paused = time.monotonic()
+                if now - logged > 1:
+                    log.info("%s", progress.line())
+                    logged = now
+            for db in server.databases:
+                db.frozen = False
+            server.loading = False
+            server.dirty = 0
+            if progress is not None:
+                log.info("%s", progress.line())
+            log.info("DB loaded from append only file")
+        persistence.open_aof()
+
+    def _answer_waiting(self) -> None:
+        """While loading: run what clients sent meanwhile (most of it earns -LOADING)."""
+        while True:
+            try:
+                item = self._receive.receive_nowait()
+            except trio.WouldBlock:
+                return
+            self._apply(item, [])
 
     async def submit(
         self, client: Client, commands: list[list[bytes]], deliver: Callable[[bytearray], None]
@@ -192,6 +270,6 @@ class Owner:
         while True:
             await trio.sleep(interval)
             try:
-                self._send.send_nowait(EXPIRE_TICK)
+                self._send.send_nowait(self.server.expire_cycle)
             except trio.WouldBlock:
                 pass  # busy owner: lazy expiry still applies, and the next tick comes soon

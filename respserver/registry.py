@@ -83,6 +83,7 @@ class Command:
     container: str | None = None
     first_arg: int = 1  # where the handler's arguments start in argv: after the (sub)command
     plain: bool = True  # no subcommands: dispatch needs no second lookup
+    write: bool = False  # flagged "write": logged to the AOF when it changed something
     invoke: Callable[[Any, list[bytes]], Any] | None = None  # handler(ctx, *argv[first_arg:])
 
     @property
@@ -176,6 +177,7 @@ def command(
         else:
             _add(COMMANDS, name.encode(), spec)
         spec.invoke = _invoker(handler, spec.first_arg)
+        spec.write = "write" in spec.flags
         return handler
 
     return register

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ import trio
 import respserver.commands  # noqa: F401  (registers every command)
 from respserver.connection import make_handler
 from respserver.owner import Owner
+from respserver.persistence import Persistence
 from respserver.state import Server
 
 log = logging.getLogger("respserver")
@@ -57,10 +59,25 @@ async def serve(
     state = Server(databases, config)
     owner = Owner(state)
     handler = make_handler(state, owner)
+    try:
+        await _serve(state, owner, handler, port, bind, task_status)
+    finally:
+        state.persistence.close()  # write and fsync what the log holds
+
+
+async def _serve(
+    state: Server,
+    owner: Owner,
+    handler: object,
+    port: int,
+    bind: str,
+    task_status: trio.TaskStatus[RunningServer],
+) -> None:
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(owner.run)
             nursery.start_soon(owner.run_expiry, 1 / int(state.config["hz"]))
+            nursery.start_soon(fsync_every_second, state.persistence)
             listeners = []
             for host in bind.split():
                 listeners += await nursery.start(
@@ -71,6 +88,23 @@ async def serve(
             state.config["port"] = str(bound_port)
             state.config["bind"] = bind
             task_status.started(RunningServer(bound_host, bound_port, state, scope))
+
+
+async def fsync_every_second(persistence: Persistence) -> None:
+    """``appendfsync everysec``: fsync the AOF in a worker thread once a second, so a power
+    failure loses at most about a second of acknowledged writes while the owner keeps going."""
+    while True:
+        await trio.sleep(1)
+        fd = persistence.handle_to_sync()
+        if fd is not None:
+            await trio.to_thread.run_sync(_fsync_and_close, fd)
+
+
+def _fsync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @asynccontextmanager

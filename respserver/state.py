@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from respserver.index import Indexes
 from respserver.keyspace import Database, Listener
+from respserver.persistence import Persistence
 
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
 
@@ -23,6 +24,7 @@ def default_config() -> dict[str, str]:
         "save": "",
         "appendonly": "no",
         "appendfsync": "everysec",
+        "aof-load-truncated": "yes",
         "dir": os.getcwd(),
         "dbfilename": "dump.rdb",
         "appendfilename": "appendonly.aof",
@@ -85,9 +87,18 @@ class Client:
     dirty_cas: bool = False  # a watched key changed: EXEC fails
     closing: bool = False  # set by QUIT/CLIENT KILL: the transport closes after the reply
     kill: Callable[[], None] = lambda: None  # transport's hook to end the connection now
+    # What the AOF logs for the running command instead of its own arguments, when those
+    # depend on the clock or on chance (set by the handler through propagate_as).
+    rewritten: list[list[bytes]] | None = None
+    loader: bool = False  # replays a data set: runs while the server is loading
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
+
+    def propagate_as(self, *commands: list[bytes]) -> None:
+        """Log ``commands`` for this write instead of its arguments: the deterministic form
+        (absolute expiry times, resulting values) that replays to the same state."""
+        self.rewritten = list(commands)
 
     def unwatch(self) -> None:
         for db, key in self.watched:
@@ -121,7 +132,9 @@ class Server:
             self.config.update(config)
         self.config["databases"] = str(databases)
         self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
-        self.listeners: list[Listener] = [self.indexes]
+        self.persistence = Persistence(self.config)  # the AOF; told of expiries as a listener
+        self.listeners: list[Listener] = [self.indexes, self.persistence]
+        self.loading = False  # a data set is loading: most commands get -LOADING
         self.databases = [Database(i, self.listeners) for i in range(databases)]
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1

@@ -327,6 +327,7 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes) -> byt
     current = Fraction(0) if old is None else to_long_double(old, NOT_FLOAT_VALUE)
     total = long_double_sum(current, by)
     _store_field(ctx, key, fields, field, total)
+    ctx.propagate_as([b"HSET", key, field, total])
     return total
 
 

@@ -418,6 +418,7 @@ def _expire(
         return 0
     ctx.db.set_expire(key, when)
     ctx.server.dirty += 1
+    ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
     return 1
 
 

@@ -96,6 +96,7 @@ def _store(ctx: Client, key: bytes, value: bytes, when: int | None, keep_ttl: bo
     ctx.db.store(key, value, keep_ttl=keep_ttl)
     if when is not None:
         ctx.db.set_expire(key, when)  # a time already past deletes the key, as Redis's does
+        ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])  # as Redis 7 logs it
     ctx.server.dirty += 1
 
 
@@ -246,6 +247,7 @@ def getdel(ctx: Client, key: bytes) -> bytes | None:
     if value is not None:
         ctx.db.delete(key)
         ctx.server.dirty += 1
+        ctx.propagate_as([b"DEL", key])
     return value
 
 
@@ -271,8 +273,10 @@ def getex(ctx: Client, key: bytes, *options: bytes) -> bytes | None:
     if when is not None:
         ctx.db.set_expire(key, when)
         ctx.server.dirty += 1
+        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     elif opts.persist and ctx.db.persist(key):
         ctx.server.dirty += 1
+        ctx.propagate_as([b"PERSIST", key])
     return value
 
 
@@ -470,6 +474,7 @@ def incrbyfloat(ctx: Client, key: bytes, increment: bytes) -> bytes:
     current = 0 if old is None else to_long_double(old)
     total = long_double_sum(current, to_long_double(increment))
     _store(ctx, key, total, None, keep_ttl=True)
+    ctx.propagate_as([b"SET", key, total, b"KEEPTTL"])  # the result: no float arithmetic replayed
     return total
 
 

@@ -72,12 +72,17 @@ def exec_(ctx: Client) -> object:
     if changed:
         return NULL_ARRAY
     replies = []
-    for argv in queued:
-        spec = resolve(argv)
-        reply = call(ctx, spec, argv) if type(spec) is Command else spec
-        # Encoded now, as Redis writes each reply as its command runs: a reply may share a
-        # value (a hash) that a later command of the transaction changes.
-        replies.append(Encoded(encode(reply, ctx.resp == 3)))
+    persistence = ctx.server.persistence
+    persistence.begin_exec()  # the block's writes reach the AOF as one MULTI ... EXEC
+    try:
+        for argv in queued:
+            spec = resolve(argv)
+            reply = call(ctx, spec, argv) if type(spec) is Command else spec
+            # Encoded now, as Redis writes each reply as its command runs: a reply may share a
+            # value (a hash) that a later command of the transaction changes.
+            replies.append(Encoded(encode(reply, ctx.resp == 3)))
+    finally:
+        persistence.end_exec()
     return replies
 
 

@@ -1,0 +1,122 @@
+"""The append-only file's format, sans-IO: commands in, bytes out, and back.
+
+The file is a sequence of chunks, one per flush of the table owner (every write of one round of
+batches, a MULTI/EXEC block always within one chunk)::
+
+    #respserver:<payload length>:<crc32 of the payload, 8 hex digits>\\r\\n
+    <payload: RESP arrays of bulk strings, the commands, SELECT included>
+
+Redis 7 skips lines that start with ``#`` in an AOF (its annotations), so it loads these files
+too. The header makes damage visible: a chunk cut short is a torn write (the process or the
+machine stopped mid-write; with ``aof-load-truncated`` the tail is dropped), and a checksum that
+does not match means the bytes changed. A bad checksum in the last chunk is also treated as a
+torn write, since after a power failure a file can end in blocks that were allocated but never
+written; anywhere else it is corruption, and loading stops. So is a damaged header, even the last
+one: a file that is not a respserver AOF at all must not be cut to nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import hiredis
+
+from respserver.protocol import encode_into
+
+HEADER = b"#respserver:%d:%08x\r\n"
+_HEADER = re.compile(rb"#respserver:([0-9]{1,12}):([0-9a-f]{8})\r\n")
+_MAX_HEADER = 40  # bytes: more than the longest header line
+
+
+def chunk(payload: bytes | bytearray) -> bytes:
+    """``payload`` framed as one chunk: header line, then the payload."""
+    return HEADER % (len(payload), zlib.crc32(payload)) + payload
+
+
+def encode_commands(out: bytearray, commands: list[list[bytes]]) -> None:
+    """Append ``commands`` to ``out`` as RESP arrays of bulk strings."""
+    for argv in commands:
+        encode_into(out, argv, False)
+
+
+class AofError(Exception):
+    """The file cannot be loaded past ``offset`` (damage that is not a torn tail)."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(f"{reason} at offset {offset}")
+        self.reason, self.offset = reason, offset
+
+
+@dataclass
+class Truncated:
+    """Where the intact part of a file ends, and why the rest was not loaded."""
+
+    offset: int
+    reason: str
+
+
+def read_chunks(file: BinaryIO, size: int) -> Iterator[tuple[int, list[list[bytes]]] | Truncated]:
+    """The commands of each intact chunk, with the offset where the chunk ends, in file order.
+
+    A torn tail ends the iteration with a ``Truncated``; other damage raises AofError. ``size``
+    is the file's length (what a torn tail is measured against)."""
+    offset = 0
+    while offset < size:
+        file.seek(offset)
+        line = file.read(_MAX_HEADER)
+        match = _HEADER.match(line)
+        if match is None:
+            if b"\n" not in line and offset + len(line) >= size:
+                yield Truncated(offset, "the last chunk's header is cut short")
+                return
+            raise AofError("not a respserver AOF chunk header", offset)
+        length, crc = int(match[1]), int(match[2], 16)
+        start = offset + match.end()
+        file.seek(start)
+        payload = file.read(length)
+        end = start + length
+        if len(payload) < length:
+            yield Truncated(offset, "the last chunk is cut short")
+            return
+        if zlib.crc32(payload) != crc:
+            if end >= size:
+                yield Truncated(offset, "the last chunk's checksum does not match")
+                return
+            raise AofError("chunk checksum mismatch", offset)
+        yield end, parse_commands(payload, offset)
+        offset = end
+
+
+def parse_commands(payload: bytes, offset: int) -> list[list[bytes]]:
+    """The commands in a verified chunk; anything but whole arrays of bulk strings is damage."""
+    reader = hiredis.Reader()
+    reader.feed(payload)
+    commands = []
+    try:
+        while (argv := reader.gets()) is not False:
+            if type(argv) is not list or not argv or any(type(a) is not bytes for a in argv):
+                raise AofError("a chunk holds something other than a command", offset)
+            commands.append(argv)
+    except hiredis.ProtocolError:
+        raise AofError("a chunk holds a malformed command", offset) from None
+    if reader.has_data():
+        raise AofError("a chunk ends inside a command", offset)
+    return commands
+
+
+def check(file: BinaryIO, size: int) -> tuple[int, str | None]:
+    """How many bytes from the start are whole, intact chunks, and what is wrong after them
+    (None: nothing). ``respserver check-aof`` reports this and ``--fix`` truncates to it."""
+    valid = 0
+    try:
+        for item in read_chunks(file, size):
+            if isinstance(item, Truncated):
+                return item.offset, item.reason
+            valid = item[0]
+    except AofError as exc:
+        return exc.offset, exc.reason
+    return valid, None
