@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -120,3 +120,38 @@ def check(file: BinaryIO, size: int) -> tuple[int, str | None]:
     except AofError as exc:
         return exc.offset, exc.reason
     return valid, None
+
+
+REWRITE_ITEMS_PER_CMD = 64  # fields per HSET in a rewrite, as Redis's AOF_REWRITE_ITEMS_PER_CMD
+_SNAPSHOT_CHUNK = 1 << 20
+
+
+def snapshot(
+    databases: Iterable[tuple[int, dict[bytes, bytes | dict], dict[bytes, int]]], now_ms: int
+) -> Iterator[bytes]:
+    """The data set as chunks of the commands that rebuild it (what a rewrite writes): SET or
+    HSET per key, PEXPIREAT for a time to live; keys already past theirs are left out."""
+    out = bytearray()
+    step = 2 * REWRITE_ITEMS_PER_CMD
+    for number, data, expires in databases:
+        if not data:
+            continue
+        encode_commands(out, [[b"SELECT", b"%d" % number]])
+        for key, value in data.items():
+            when = expires.get(key)
+            if when is not None and when <= now_ms:
+                continue
+            if type(value) is bytes:
+                commands = [[b"SET", key, value]]
+            else:
+                items = [x for pair in value.items() for x in pair]
+                starts = range(0, len(items), step)
+                commands = [[b"HSET", key, *items[i : i + step]] for i in starts]
+            if when is not None:
+                commands.append([b"PEXPIREAT", key, b"%d" % when])
+            encode_commands(out, commands)
+            if len(out) >= _SNAPSHOT_CHUNK:
+                yield chunk(out)
+                out = bytearray()
+    if out:
+        yield chunk(out)

@@ -141,9 +141,12 @@ async def run(args: argparse.Namespace) -> None:
         log.error("Can't chdir to '%s': No such file or directory", config["dir"])
         raise SystemExit(1)
     async with trio.open_nursery() as nursery:
-        server: RunningServer = await nursery.start(
-            partial(serve, args.port, args.bind, args.databases, config)
-        )
+
+        async def serve_until_stopped(task_status: trio.TaskStatus[RunningServer]) -> None:
+            await serve(args.port, args.bind, args.databases, config, task_status=task_status)
+            nursery.cancel_scope.cancel()  # stopped by SHUTDOWN: stop waiting for signals
+
+        server: RunningServer = await nursery.start(serve_until_stopped)
         log.info(
             "respserver ready to accept connections on %s:%d (pid %d)",
             server.host,
@@ -155,4 +158,4 @@ async def run(args: argparse.Namespace) -> None:
                 log.info("received %s, shutting down", signal.Signals(signum).name)
                 server.stop()
                 break
-        log.info("respserver is now ready to exit, bye bye...")
+    log.info("respserver is now ready to exit, bye bye...")

@@ -158,6 +158,8 @@ PARAMS: dict[str, Param] = {
     "appendonly": BOOLEAN,
     "appendfsync": _enum("everysec", "always", "no"),
     "aof-load-truncated": BOOLEAN,
+    "auto-aof-rewrite-percentage": _integer(0, INT_MAX),
+    "auto-aof-rewrite-min-size": _integer(0, LONG_MAX, memory=True),
     "maxclients": _integer(1, UINT_MAX),
     "maxmemory": _integer(0, ULLONG_MAX, memory=True),
     "maxmemory-policy": _enum(

@@ -151,7 +151,9 @@ def human_bytes(n: int) -> str:
 
 
 def _persistence(server: Server) -> Fields:
-    aof = 1 if server.persistence.aof is not None else 0
+    persistence = server.persistence
+    aof = 1 if persistence.aof is not None else 0
+    rewrite = persistence.rewrite
     yield from (
         ("loading", int(server.loading)),
         ("async_loading", 0),
@@ -172,18 +174,30 @@ def _persistence(server: Server) -> Fields:
         ("rdb_last_load_keys_expired", 0),
         ("rdb_last_load_keys_loaded", 0),
         ("aof_enabled", aof),
-        ("aof_rewrite_in_progress", 0),
+        ("aof_rewrite_in_progress", int(rewrite is not None)),
         ("aof_rewrite_scheduled", 0),
-        ("aof_last_rewrite_time_sec", -1),
-        ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", 0),
+        ("aof_last_rewrite_time_sec", persistence.last_rewrite_seconds),
+        (
+            "aof_current_rewrite_time_sec",
+            -1 if rewrite is None else int(time.monotonic() - rewrite.started),
+        ),
+        ("aof_last_bgrewrite_status", "ok" if persistence.last_rewrite_ok else "err"),
+        ("aof_rewrites", persistence.rewrites),
         ("aof_rewrites_consecutive_failures", 0),
         ("aof_last_write_status", "ok"),
         ("aof_last_cow_size", 0),
         ("module_fork_in_progress", 0),
         ("module_fork_last_cow_size", 0),
     )
+    if persistence.aof is not None:
+        yield from (
+            ("aof_current_size", persistence.aof.size),
+            ("aof_base_size", persistence.base_size),
+            ("aof_pending_rewrite", 0),
+            ("aof_buffer_length", len(persistence.aof.pending)),
+            ("aof_pending_bio_fsync", 0),
+            ("aof_delayed_fsync", 0),
+        )
 
 
 # Rates are measured between successive INFO calls (what `redis-cli --stat` and monitoring

@@ -265,11 +265,12 @@ class Owner:
         except trio.WouldBlock:
             await self._send.send(batch)  # the owner is behind: wait our turn (backpressure)
 
-    async def run_expiry(self, interval: float = 0.1) -> None:
-        """Ask the owner for an active-expiry cycle ``hz`` times a second."""
+    async def run_cron(self, interval: float = 0.1) -> None:
+        """Ask the owner for its periodic job (active expiry, persistence) ``hz`` times a
+        second."""
         while True:
             await trio.sleep(interval)
             try:
-                self._send.send_nowait(self.server.expire_cycle)
+                self._send.send_nowait(self.server.cron)
             except trio.WouldBlock:
                 pass  # busy owner: lazy expiry still applies, and the next tick comes soon

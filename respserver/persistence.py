@@ -13,14 +13,17 @@ Nothing here runs Trio: the owner and ``respserver.server`` decide when to call 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from respserver import aof
-from respserver.keyspace import Database
+from respserver.errors import CommandError
+from respserver.keyspace import Database, now_ms
 
 log = logging.getLogger("respserver")
 
@@ -37,6 +40,7 @@ class AppendOnlyFile:
     pending: bytearray = field(default_factory=bytearray)
     selected: int = -1  # the database the file's last SELECT chose
     unsynced: bool = False  # written since the last fsync
+    also: bytearray | None = None  # during a rewrite: every chunk again, for the new file
 
     @classmethod
     def open(cls, path: str) -> AppendOnlyFile:
@@ -53,7 +57,10 @@ class AppendOnlyFile:
         """Write what is pending as one chunk; True if anything was written."""
         if not self.pending:
             return False
-        data = memoryview(aof.chunk(self.pending))
+        framed = aof.chunk(self.pending)
+        if self.also is not None:
+            self.also += framed
+        data = memoryview(framed)
         self.pending = bytearray()
         self.size += len(data)
         while data:
@@ -71,6 +78,15 @@ class AppendOnlyFile:
         os.close(self.fd)
 
 
+@dataclass
+class Rewrite:
+    """A background rewrite: the forked child writing ``temp``, and when it began."""
+
+    pid: int
+    temp: str
+    started: float = field(default_factory=time.monotonic)
+
+
 class Persistence:
     """The server's durability state; also a keyspace listener, for expiries."""
 
@@ -78,6 +94,11 @@ class Persistence:
         self.config = config
         self.aof: AppendOnlyFile | None = None
         self._exec: list[tuple[int, list[list[bytes]]]] | None = None  # fed inside EXEC
+        self.rewrite: Rewrite | None = None
+        self.base_size = 0  # the AOF's size after the last rewrite (or load): auto-rewrite's base
+        self.rewrites = 0
+        self.last_rewrite_ok = True
+        self.last_rewrite_seconds = -1
 
     # -- the path of a write --------------------------------------------------------------------
 
@@ -130,6 +151,89 @@ class Persistence:
 
     def open_aof(self) -> None:
         self.aof = AppendOnlyFile.open(self.aof_path)
+        self.base_size = self.aof.size
+
+    def configure(self, databases: list[Database]) -> None:
+        """Apply ``appendonly`` after CONFIG SET: turning it on writes the data set to a fresh
+        AOF (synchronously: the owner pauses for it), turning it off closes the file."""
+        wanted = self.config["appendonly"] == "yes"
+        if wanted and self.aof is None:
+            _write_atomically(self.aof_path, aof.snapshot(_contents(databases), now_ms()))
+            self.open_aof()
+        elif not wanted and self.aof is not None:
+            self.close()
+
+    # -- rewriting --------------------------------------------------------------------------------
+
+    def start_rewrite(self, databases: list[Database]) -> None:
+        """BGREWRITEAOF: fork; the child writes the data set as it is now to a temporary file,
+        while the parent keeps serving and keeps a copy of every chunk it logs meanwhile. The
+        switch happens in ``cron`` once the child is done."""
+        if self.rewrite is not None:
+            raise CommandError("ERR Background append only file rewriting already in progress")
+        if self.aof is not None:
+            self.aof.write()  # what is fed so far is in the data the child sees: not in the copy
+            self.aof.also = bytearray()
+            self.aof.selected = -1  # the new file's next chunk must say its database
+        temp = os.path.join(self.config["dir"], f"temp-rewriteaof-bg-{os.getpid()}.aof")
+        contents = list(_contents(databases))
+        pid = os.fork()
+        if pid == 0:
+            _child(temp, aof.snapshot(contents, now_ms()))
+        self.rewrite = Rewrite(pid, temp)
+        log.info("Background append only file rewriting started by pid %d", pid)
+
+    def cron(self, databases: list[Database]) -> None:
+        """The owner's periodic housekeeping: finish a rewrite whose child exited, or start one
+        when the file grew past ``auto-aof-rewrite-percentage`` of its base size."""
+        if self.rewrite is not None:
+            pid, status = os.waitpid(self.rewrite.pid, os.WNOHANG)
+            if pid:
+                self._finish_rewrite(os.waitstatus_to_exitcode(status) == 0)
+            return
+        aof_file = self.aof
+        percentage = int(self.config["auto-aof-rewrite-percentage"])
+        if aof_file is None or not percentage:
+            return
+        base = self.base_size or 1
+        big_enough = aof_file.size >= int(self.config["auto-aof-rewrite-min-size"])
+        if big_enough and (aof_file.size - base) * 100 / base >= percentage:
+            log.info("Starting automatic rewriting of AOF on %d%% growth", percentage)
+            self.start_rewrite(databases)
+
+    def _finish_rewrite(self, child_ok: bool) -> None:
+        rewrite, self.rewrite = self.rewrite, None
+        aof_file = self.aof
+        copy = b"" if aof_file is None else aof_file.also
+        if aof_file is not None:
+            aof_file.also = None
+        self.last_rewrite_seconds = int(time.monotonic() - rewrite.started)
+        try:
+            if not child_ok:
+                raise OSError("the rewriting child failed")
+            fd = os.open(rewrite.temp, os.O_WRONLY | os.O_APPEND)
+            try:
+                _write_all(fd, copy)  # what was logged while the child wrote
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(rewrite.temp, self.aof_path)  # atomic: the old file or the new, never half
+            _fsync_directory(self.aof_path)
+        except OSError as exc:
+            self.last_rewrite_ok = False
+            log.warning("Background AOF rewrite failed: %s", exc)
+            with contextlib.suppress(OSError):
+                os.unlink(rewrite.temp)
+            return
+        self.last_rewrite_ok = True
+        self.rewrites += 1
+        if aof_file is not None:
+            replacement = AppendOnlyFile.open(self.aof_path)
+            replacement.pending, replacement.selected = aof_file.pending, aof_file.selected
+            os.close(aof_file.fd)
+            self.aof = replacement
+            self.base_size = replacement.size
+        log.info("Background AOF rewrite finished successfully")
 
     def handle_to_sync(self) -> int | None:
         """Under ``appendfsync everysec``, when something was written since the last fsync: a
@@ -146,6 +250,57 @@ class Persistence:
         if self.aof is not None:
             self.aof.close()
             self.aof = None
+
+
+def _contents(databases: list[Database]) -> list[tuple[int, dict, dict]]:
+    return [(db.index, db.data, db.expires) for db in databases if db.data]
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_chunks(fd: int, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        _write_all(fd, chunk)
+    os.fsync(fd)
+
+
+def _write_atomically(path: str, chunks: Iterable[bytes]) -> None:
+    """Write a whole file next to ``path``, fsync it, then rename it over ``path``."""
+    temp = f"{path}.temp-{os.getpid()}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_chunks(fd, chunks)
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+    _fsync_directory(path)
+
+
+def _fsync_directory(path: str) -> None:
+    """Make a rename durable: fsync the directory that holds ``path``."""
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _child(temp: str, chunks: Iterable[bytes]) -> None:
+    """In the forked child: write the snapshot and leave at once, running no parent code (no
+    Trio, no atexit); the collector stays off so that pages stay shared with the parent."""
+    gc.disable()
+    code = 1
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        _write_chunks(fd, chunks)
+        os.close(fd)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 class LoadError(Exception):

@@ -74,9 +74,10 @@ async def _serve(
     task_status: trio.TaskStatus[RunningServer],
 ) -> None:
     with trio.CancelScope() as scope:
+        state.stop = scope.cancel
         async with trio.open_nursery() as nursery:
             nursery.start_soon(owner.run)
-            nursery.start_soon(owner.run_expiry, 1 / int(state.config["hz"]))
+            nursery.start_soon(owner.run_cron, 1 / int(state.config["hz"]))
             nursery.start_soon(fsync_every_second, state.persistence)
             listeners = []
             for host in bind.split():

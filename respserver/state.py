@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from respserver.config import apply_directives
 from respserver.index import Indexes
 from respserver.keyspace import Database, Listener
 from respserver.persistence import Persistence
@@ -25,6 +26,8 @@ def default_config() -> dict[str, str]:
         "appendonly": "no",
         "appendfsync": "everysec",
         "aof-load-truncated": "yes",
+        "auto-aof-rewrite-percentage": "100",
+        "auto-aof-rewrite-min-size": str(64 * 1024 * 1024),
         "dir": os.getcwd(),
         "dbfilename": "dump.rdb",
         "appendfilename": "appendonly.aof",
@@ -128,13 +131,14 @@ class Server:
 
     def __init__(self, databases: int = 16, config: dict[str, str] | None = None) -> None:
         self.config = default_config()
-        if config:
-            self.config.update(config)
+        # Checked and normalised as redis-server checks its start-up directives ("20kb").
+        apply_directives(self.config, list((config or {}).items()))
         self.config["databases"] = str(databases)
         self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
         self.persistence = Persistence(self.config)  # the AOF; told of expiries as a listener
         self.listeners: list[Listener] = [self.indexes, self.persistence]
         self.loading = False  # a data set is loading: most commands get -LOADING
+        self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
         self.databases = [Database(i, self.listeners) for i in range(databases)]
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
@@ -161,10 +165,12 @@ class Server:
         client.unwatch()
         self.clients.pop(client.id, None)
 
-    def expire_cycle(self) -> None:
+    def cron(self) -> None:
+        """The owner's periodic job (``hz`` times a second), as Redis's serverCron."""
         for db in self.databases:
             if db.expires:
                 db.expire_cycle()
+        self.persistence.cron(self.databases)
 
     @property
     def total_commands(self) -> int:

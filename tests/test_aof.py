@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+import pytest
 import redis
 import trio
 from hypothesis import HealthCheck, given, settings
@@ -370,15 +371,23 @@ def start_process(directory: Path, port: int) -> subprocess.Popen:
     return proc
 
 
-def test_sigkill_loses_no_acknowledged_write(tmp_path):
-    """Writers record what was acknowledged; SIGKILL at a random moment; after a restart every
-    acknowledged write is there and every MULTI/EXEC is all there or not at all."""
+@pytest.mark.parametrize("during", [None, "BGREWRITEAOF"])
+def test_sigkill_loses_no_acknowledged_write(tmp_path, during):
+    """Writers record what was acknowledged; SIGKILL at a random moment (with ``during``, while
+    that background job runs); after a restart every acknowledged write is there and every
+    MULTI/EXEC is all there or not at all."""
     rng = random.Random(3)
     acked: dict[str, int] = {}
     pairs: dict[str, set[int]] = {}
+    killed_during: list[int] = []
     for round_ in range(3):
         port = free_port()
         proc = start_process(tmp_path, port)
+        if during and round_ == 0:  # enough data that the child takes a while
+            bulk = redis.Redis(port=port, protocol=2).pipeline(transaction=False)
+            for i in range(40_000):
+                bulk.hset(f"bulk:{i}", mapping={"i": i, "pad": "p" * 150})
+            bulk.execute()
         stop = threading.Event()
 
         def writer(name: str, port: int = port, stop: threading.Event = stop) -> None:
@@ -399,7 +408,14 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         threads = [threading.Thread(target=writer, args=(f"w{round_}-{n}",)) for n in range(3)]
         for thread in threads:
             thread.start()
-        time.sleep(rng.uniform(0.3, 1.0))
+        if during:
+            time.sleep(rng.uniform(0.05, 0.2))
+            admin = redis.Redis(port=port, protocol=2)
+            admin.execute_command(during)
+            time.sleep(rng.uniform(0.0, 0.3))
+            killed_during.append(admin.info("persistence")["aof_rewrite_in_progress"])
+        else:
+            time.sleep(rng.uniform(0.3, 1.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         stop.set()
@@ -410,6 +426,8 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         proc = start_process(tmp_path, port)
         try:
             r = redis.Redis(port=port, protocol=2)
+            if during:
+                assert r.dbsize() > 40_000
             for name, value in acked.items():
                 assert int(r.get(f"counter:{name}")) >= value
             for name, done in pairs.items():
@@ -424,6 +442,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
+    assert not during or any(killed_during), "no kill landed while the job ran"
 
 
 def test_bad_directive_and_damaged_file_stop_the_cli(tmp_path):
@@ -463,3 +482,107 @@ def test_check_aof_reports_and_fixes_damage(tmp_path):
     assert path.stat().st_size == ends[4]
     with persistent(tmp_path) as r:
         assert dump(port_of(r), databases=1) == states[5]
+
+
+# --- rewriting ------------------------------------------------------------------------------
+
+
+def rewrite_done(r: redis.Redis, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while (info := r.info("persistence"))["aof_rewrite_in_progress"]:
+        assert time.monotonic() < deadline, "the rewrite never finished"
+        time.sleep(0.01)
+    return info
+
+
+def test_bgrewriteaof_compacts_and_keeps_the_writes_made_meanwhile(tmp_path):
+    with persistent(tmp_path) as r:
+        pipe = r.pipeline(transaction=False)
+        for round_ in range(5):
+            for i in range(4000):
+                pipe.hset(f"h{i}", mapping={"round": round_, "pad": "x" * 40})
+            pipe.execute()
+        r.set("ttl", "v", px=500_000)
+        r.set("gone", "v", px=1)  # expired when the child writes: left out of the new file
+        size = r.info("persistence")["aof_current_size"]
+        conn = RawConnection(port_of(r))
+        assert conn.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        conn.close()
+        with pytest.raises(redis.ResponseError, match="already in progress"):
+            r.bgrewriteaof()
+        assert r.info("persistence")["aof_rewrite_in_progress"] == 1
+        i = 0
+        while r.info("persistence")["aof_rewrite_in_progress"]:  # writes during the rewrite
+            r.set(f"during{i}", i)
+            r.hset("h0", "during", i)
+            i += 1
+        info = rewrite_done(r)
+        assert info["aof_rewrites"] == 1 and info["aof_last_bgrewrite_status"] == "ok"
+        assert info["aof_current_size"] < size / 3
+        assert info["aof_base_size"] <= info["aof_current_size"]
+        r.set("after", "1")
+        before = dump(port_of(r), databases=1)
+    assert i > 0 and (0, b"during0") in before
+    with persistent(tmp_path) as r:
+        assert dump(port_of(r), databases=1) == before
+    assert not list(tmp_path.glob("temp-*")), "the temporary file was renamed into place"
+
+
+def test_rewrite_starts_by_itself_when_the_file_doubles(tmp_path):
+    config = {"auto-aof-rewrite-min-size": "20kb", "auto-aof-rewrite-percentage": "100"}
+    with persistent(tmp_path, **config) as r:
+        deadline = time.monotonic() + 20
+        i = 0
+        while r.info("persistence")["aof_rewrites"] < 2:
+            assert time.monotonic() < deadline, "no automatic rewrite"
+            r.set(f"k{i % 50}", "v" * 100)  # overwrites: a rewrite shrinks the file
+            i += 1
+        info = rewrite_done(r)
+        assert info["aof_current_size"] < 2 * max(info["aof_base_size"], 20 * 1024)
+        before = dump(port_of(r), databases=1)
+    with persistent(tmp_path) as r:
+        assert dump(port_of(r), databases=1) == before
+
+
+def test_config_set_appendonly_writes_the_data_set_then_logs(tmp_path):
+    with ServerThread(port=0, config={"dir": str(tmp_path)}) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        r.hset("h", mapping={"a": "1"})
+        r.set("s", "v", ex=1000)
+        assert not (tmp_path / "appendonly.aof").exists()
+        assert r.config_set("appendonly", "yes")
+        assert r.info("persistence")["aof_enabled"] == 1
+        r.set("after", "1")
+        before = dump(server.port, databases=1)
+        r.config_set("appendonly", "no")
+        r.set("not-logged", "1")
+        assert r.info("persistence")["aof_enabled"] == 0
+        r.close()
+    with persistent(tmp_path) as r:
+        assert dump(port_of(r), databases=1) == before
+
+
+def test_shutdown_flushes_and_exits(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "respserver", "--port", str(port), "--appendonly", "yes",
+         "--appendfsync", "no", "--dir", str(tmp_path), "--loglevel", "warning"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_ping(port, timeout=30)
+    r = redis.Redis(port=port, protocol=2)
+    r.set("k", "v")
+    with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
+        r.shutdown(abort=True)
+    with pytest.raises(redis.ConnectionError):
+        r.execute_command("SHUTDOWN", "NOSAVE")  # no reply: the connection closes
+    assert proc.wait(timeout=10) == 0
+    assert "User requested shutdown" in proc.stdout.read()
+    with persistent(tmp_path) as r:
+        assert r.get("k") == b"v"
+
+
+def test_shutdown_errors_match_redis(diff):
+    for args in [("ABORT",), ("NOSAVE", "SAVE"), ("ABORT", "NOW"), ("foo",), ("now", "bar")]:
+        diff.do("SHUTDOWN", *args)
+    diff.do("BGREWRITEAOF", "x")

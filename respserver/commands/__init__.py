@@ -5,6 +5,7 @@ from respserver.commands import (  # noqa: F401
     hashes,
     hashes_scan,
     keys,
+    persistence,
     query,
     server,
     strings,

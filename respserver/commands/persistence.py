@@ -1,0 +1,55 @@
+"""Persistence commands: BGREWRITEAOF and SHUTDOWN (the AOF itself: respserver/persistence.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from respserver.errors import SYNTAX, CommandError
+from respserver.protocol import Encoded, SimpleString
+from respserver.registry import command
+from respserver.state import Client
+
+log = logging.getLogger("respserver")
+
+
+@command(
+    "bgrewriteaof",
+    arity=1,
+    flags="admin noscript no_async_loading",
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously rewrite the append-only file",
+    complexity="O(1)",
+)
+def bgrewriteaof(ctx: Client) -> SimpleString:
+    """Rewrite the AOF from the data set in a forked child, while clients keep being served."""
+    ctx.server.persistence.start_rewrite(ctx.server.databases)
+    return SimpleString(b"Background append only file rewriting started")
+
+
+@command(
+    "shutdown",
+    "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
+    arity=-1,
+    flags="admin noscript loading stale no_multi allow_busy",
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk and then shut down the server",
+    complexity="O(N) when saving, where N is the total number of keys in all databases when"
+    " saving data, otherwise O(1)",
+    history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
+)
+def shutdown(ctx: Client, *options: bytes) -> Encoded:
+    """Stop the server; the AOF is written and fsynced on the way out. No reply, as in Redis:
+    the connection closes."""
+    chosen = {option.lower() for option in options}
+    if not chosen <= {b"nosave", b"save", b"now", b"force", b"abort"} or (
+        b"abort" in chosen and len(chosen) > 1 or {b"nosave", b"save"} <= chosen
+    ):
+        raise CommandError(SYNTAX)
+    if b"abort" in chosen:
+        raise CommandError("ERR No shutdown in progress.")
+    log.warning("User requested shutdown...")
+    ctx.server.stop()
+    ctx.closing = True
+    return Encoded(b"")
