@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -19,8 +20,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 20
+def wait_ready(port: int, timeout: float = 120) -> None:
+    """Wait until the server answers PING with PONG (not -LOADING)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -28,50 +30,70 @@ def wait_ready(port: int) -> None:
                 if s.recv(16).startswith(b"+PONG"):
                     return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.02)
     raise SystemExit(f"server on port {port} did not start")
 
 
+def command_line(name: str, port: int, directives: dict[str, str]) -> list[str]:
+    """How to start ``name`` ("respserver" or "redis-server") on ``port`` with ``directives``
+    (redis-server's option names, which respserver shares), persistence off unless given."""
+    options = {"save": "", "appendonly": "no", "loglevel": "warning", **directives}
+    flags = [word for key, value in options.items() for word in (f"--{key}", value)]
+    if name == "respserver":
+        return [sys.executable, "-m", "respserver", "--port", str(port), *flags]
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", *flags]
+
+
+def start(name: str, port: int, directives: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start one server and wait until it answers PING (so, until it has loaded its data)."""
+    proc = subprocess.Popen(
+        command_line(name, port, directives or {}), cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    wait_ready(port)
+    return proc
+
+
 @contextmanager
-def servers() -> Iterator[dict[str, tuple[int, int]]]:
-    """respserver and redis-server on free loopback ports: {name: (port, pid)}."""
-    ours, real = free_port(), free_port()
-    procs = {
-        "respserver": (
-            ours,
-            subprocess.Popen(
-                [sys.executable, "-m", "respserver", "--port", str(ours), "--loglevel", "warning"],
-                cwd=ROOT,
-            ),
-        ),
-        "redis-server": (
-            real,
-            subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(real),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--loglevel",
-                    "warning",
-                ],
-                stdout=subprocess.DEVNULL,
-            ),
-        ),
-    }
+def servers(
+    directives: dict[str, dict[str, str]] | None = None,
+) -> Iterator[dict[str, tuple[int, int]]]:
+    """respserver and redis-server on free loopback ports: {name: (port, pid)}. ``directives``
+    holds each server's extra options, by name."""
+    procs = {}
     try:
-        for port, _ in procs.values():
-            wait_ready(port)
+        for name in ("respserver", "redis-server"):
+            port = free_port()
+            procs[name] = (port, start(name, port, (directives or {}).get(name)))
         yield {name: (port, proc.pid) for name, (port, proc) in procs.items()}
     finally:
         for _, proc in procs.values():
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=60)
+
+
+def redis_benchmark(
+    port: int, test: list[str], requests: int, clients: int, pipeline: int
+) -> float:
+    """Requests per second that redis-benchmark reports for ``test`` against ``port``."""
+    cmd = [
+        "redis-benchmark",
+        "-p",
+        str(port),
+        "-n",
+        str(requests),
+        "-c",
+        str(clients),
+        "-P",
+        str(pipeline),
+        "-q",
+        *test,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    rates = re.findall(r"([\d.]+) requests per second", out.replace("\r", "\n"))
+    if not rates:
+        raise SystemExit(f"no result from {' '.join(cmd)}:\n{out}")
+    return float(rates[-1])
 
 
 def rss_bytes(pid: int) -> int:
