@@ -153,7 +153,9 @@ def human_bytes(n: int) -> str:
 def _persistence(server: Server) -> Fields:
     persistence = server.persistence
     aof = 1 if persistence.aof is not None else 0
-    rewrite = persistence.rewrite
+    child = persistence.child
+    rewrite = child if child is not None and child.kind == "aof" else None
+    bgsave = child if child is not None and child.kind == "rdb" else None
     yield from (
         ("loading", int(server.loading)),
         ("async_loading", 0),
@@ -164,18 +166,21 @@ def _persistence(server: Server) -> Fields:
         ("current_save_keys_processed", 0),
         ("current_save_keys_total", 0),
         ("rdb_changes_since_last_save", server.dirty),
-        ("rdb_bgsave_in_progress", 0),
+        ("rdb_bgsave_in_progress", int(bgsave is not None)),
         ("rdb_last_save_time", server.last_save),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", -1),
-        ("rdb_current_bgsave_time_sec", -1),
-        ("rdb_saves", 0),
+        ("rdb_last_bgsave_status", "ok" if persistence.last_save_ok else "err"),
+        ("rdb_last_bgsave_time_sec", persistence.last_bgsave_seconds),
+        (
+            "rdb_current_bgsave_time_sec",
+            -1 if bgsave is None else int(time.monotonic() - bgsave.started),
+        ),
+        ("rdb_saves", persistence.saves),
         ("rdb_last_cow_size", 0),
         ("rdb_last_load_keys_expired", 0),
         ("rdb_last_load_keys_loaded", 0),
         ("aof_enabled", aof),
         ("aof_rewrite_in_progress", int(rewrite is not None)),
-        ("aof_rewrite_scheduled", 0),
+        ("aof_rewrite_scheduled", int("aof" in persistence.scheduled)),
         ("aof_last_rewrite_time_sec", persistence.last_rewrite_seconds),
         (
             "aof_current_rewrite_time_sec",

@@ -162,6 +162,11 @@ class Database:
         for listener in self.listeners:
             listener.key_changed(self, key)
 
+    def replace_contents(self, data: dict[bytes, Value], expires: dict[bytes, int]) -> None:
+        """Take a loaded data set as this database's (start-up, before any client runs)."""
+        self.reset()
+        self.data, self.expires = data, expires
+
     def reset(self) -> None:
         """Drop every key (FLUSHDB)."""
         if self.watchers:

@@ -19,7 +19,7 @@ import trio
 
 from respserver import protocol
 from respserver.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
-from respserver.persistence import LoadError, replay_aof
+from respserver.persistence import LoadError, read_snapshot, replay_aof
 from respserver.registry import COMMANDS, Command
 from respserver.state import Client, CommandStats, Server
 
@@ -218,6 +218,8 @@ class Owner:
         between chunks (they get -LOADING), then open it for appending."""
         server, persistence = self.server, self.server.persistence
         if server.config["appendonly"] != "yes":
+            if os.path.exists(persistence.rdb_path):
+                await self._load_snapshot(persistence.rdb_path)
             return
         path = persistence.aof_path
         if os.path.exists(path) and os.path.getsize(path):
@@ -245,6 +247,41 @@ class Owner:
                 log.info("%s", progress.line())
             log.info("DB loaded from append only file")
         persistence.open_aof()
+
+    async def _load_snapshot(self, path: str) -> None:
+        """Load the RDB file (``appendonly no``, as Redis does) in a worker thread, answering
+        clients meanwhile; the data set is swapped in once the whole file, checksum included,
+        is verified."""
+        server = self.server
+        server.loading = True
+        started = logged = time.monotonic()
+        size = os.path.getsize(path)
+        loaded: list = []
+        done = trio.Event()
+        with open(path, "rb") as file:
+
+            async def read() -> None:
+                try:
+                    loaded.extend(await trio.to_thread.run_sync(read_snapshot, path, file))
+                finally:
+                    done.set()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(read)
+                while not done.is_set():
+                    self._answer_waiting()
+                    with trio.move_on_after(LOAD_SLICE):
+                        await done.wait()
+                    if time.monotonic() - logged > 1:
+                        logged = time.monotonic()
+                        log.info("Loading %s: %.0f%%", path, 100 * file.tell() / max(size, 1))
+        for number, data, expires in loaded:
+            if number < len(server.databases):
+                server.databases[number].replace_contents(data, expires)
+        server.loading = False
+        server.dirty = 0
+        keys = sum(len(data) for _, data, _ in loaded)
+        log.info("DB loaded from disk: %d keys in %.3f seconds", keys, time.monotonic() - started)
 
     def _answer_waiting(self) -> None:
         """While loading: run what clients sent meanwhile (most of it earns -LOADING)."""

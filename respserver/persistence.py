@@ -18,12 +18,17 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, BinaryIO
 
-from respserver import aof
+from respserver import aof, rdb
 from respserver.errors import CommandError
 from respserver.keyspace import Database, now_ms
+
+if TYPE_CHECKING:
+    from respserver.state import Server
 
 log = logging.getLogger("respserver")
 
@@ -79,26 +84,36 @@ class AppendOnlyFile:
 
 
 @dataclass
-class Rewrite:
-    """A background rewrite: the forked child writing ``temp``, and when it began."""
+class Child:
+    """A forked child at work: an AOF rewrite ("aof") or a snapshot ("rdb")."""
 
+    kind: str
     pid: int
     temp: str
+    dirty: int  # server.dirty at the fork: a snapshot saves the changes counted so far
     started: float = field(default_factory=time.monotonic)
 
 
 class Persistence:
-    """The server's durability state; also a keyspace listener, for expiries."""
+    """The server's durability state (the AOF, snapshots, the child doing either in the
+    background); also a keyspace listener, for expiries."""
 
-    def __init__(self, config: dict[str, str]) -> None:
-        self.config = config
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.config = server.config
         self.aof: AppendOnlyFile | None = None
         self._exec: list[tuple[int, list[list[bytes]]]] | None = None  # fed inside EXEC
-        self.rewrite: Rewrite | None = None
+        self.child: Child | None = None
+        self.scheduled: set[str] = set()  # kinds of child waiting for the running one
         self.base_size = 0  # the AOF's size after the last rewrite (or load): auto-rewrite's base
         self.rewrites = 0
         self.last_rewrite_ok = True
         self.last_rewrite_seconds = -1
+        self.saves = 0
+        self.last_save_ok = True
+        self.last_save_attempt = 0.0
+        self.last_bgsave_seconds = -1
+        self.save_on_exit: bool | None = None  # SHUTDOWN SAVE / NOSAVE; None: if save rules
 
     # -- the path of a write --------------------------------------------------------------------
 
@@ -143,87 +158,184 @@ class Persistence:
         """Redis propagates an expiry as a DEL, so a replay never depends on the clock."""
         self.feed(db.index, [[b"DEL", key]])
 
-    # -- opening and closing ----------------------------------------------------------------------
+    # -- files ------------------------------------------------------------------------------------
 
     @property
     def aof_path(self) -> str:
         return os.path.join(self.config["dir"], self.config["appendfilename"])
 
+    @property
+    def rdb_path(self) -> str:
+        return os.path.join(self.config["dir"], self.config["dbfilename"])
+
     def open_aof(self) -> None:
         self.aof = AppendOnlyFile.open(self.aof_path)
         self.base_size = self.aof.size
 
-    def configure(self, databases: list[Database]) -> None:
+    def configure(self) -> None:
         """Apply ``appendonly`` after CONFIG SET: turning it on writes the data set to a fresh
         AOF (synchronously: the owner pauses for it), turning it off closes the file."""
         wanted = self.config["appendonly"] == "yes"
         if wanted and self.aof is None:
-            _write_atomically(self.aof_path, aof.snapshot(_contents(databases), now_ms()))
+            _write_atomically(self.aof_path, self._aof_snapshot())
             self.open_aof()
         elif not wanted and self.aof is not None:
-            self.close()
+            self.aof.close()
+            self.aof = None
+
+    def _contents(self) -> list[tuple[int, dict, dict]]:
+        return [(db.index, db.data, db.expires) for db in self.server.databases if db.data]
+
+    def _aof_snapshot(self) -> Callable[[BinaryIO], None]:
+        chunks = aof.snapshot(self._contents(), now_ms())
+        return lambda file: file.writelines(chunks)
+
+    def _rdb_snapshot(self) -> Callable[[BinaryIO], None]:
+        contents = self._contents()
+        return lambda file: rdb.write_rdb(file, contents)
+
+    # -- snapshots --------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """SAVE: write the snapshot now, in the owner (everything waits, as with Redis)."""
+        if self.child is not None and self.child.kind == "rdb":
+            raise CommandError("ERR Background save already in progress")
+        self.last_save_attempt = time.time()
+        try:
+            _write_atomically(self.rdb_path, self._rdb_snapshot())
+        except OSError as exc:
+            self.last_save_ok = False
+            log.warning("Failed saving the DB: %s", exc)
+            raise CommandError("ERR") from None
+        self._saved(self.server.dirty)
+        log.info("DB saved on disk")
+
+    def _saved(self, dirty: int) -> None:
+        self.last_save_ok = True
+        self.saves += 1
+        self.server.last_save = int(time.time())
+        self.server.dirty -= dirty
+
+    def start_bgsave(self, schedule: bool = False) -> str:
+        """BGSAVE: a forked child writes the snapshot to a temporary file and renames it into
+        place; the parent keeps serving. Returns the status line to reply."""
+        if self.child is not None:
+            if self.child.kind == "rdb":
+                raise CommandError("ERR Background save already in progress")
+            if not schedule:
+                raise CommandError(
+                    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use"
+                    " BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+                )
+            self.scheduled.add("rdb")
+            return "Background saving scheduled"
+        self.last_save_attempt = time.time()
+        temp = os.path.join(self.config["dir"], f"temp-{os.getpid()}.rdb")
+        write = self._rdb_snapshot()
+        self._fork("rdb", temp, partial(_write_atomically, self.rdb_path, write, temp))
+        return "Background saving started"
 
     # -- rewriting --------------------------------------------------------------------------------
 
-    def start_rewrite(self, databases: list[Database]) -> None:
+    def start_rewrite(self) -> str:
         """BGREWRITEAOF: fork; the child writes the data set as it is now to a temporary file,
         while the parent keeps serving and keeps a copy of every chunk it logs meanwhile. The
-        switch happens in ``cron`` once the child is done."""
-        if self.rewrite is not None:
-            raise CommandError("ERR Background append only file rewriting already in progress")
+        switch happens in ``cron`` once the child is done. Returns the status line to reply."""
+        if self.child is not None:
+            if self.child.kind == "aof":
+                raise CommandError("ERR Background append only file rewriting already in progress")
+            self.scheduled.add("aof")
+            return "Background append only file rewriting scheduled"
         if self.aof is not None:
             self.aof.write()  # what is fed so far is in the data the child sees: not in the copy
             self.aof.also = bytearray()
             self.aof.selected = -1  # the new file's next chunk must say its database
         temp = os.path.join(self.config["dir"], f"temp-rewriteaof-bg-{os.getpid()}.aof")
-        contents = list(_contents(databases))
+        self._fork("aof", temp, partial(_write_file, temp, self._aof_snapshot()))
+        return "Background append only file rewriting started"
+
+    def _fork(self, kind: str, temp: str, work: Callable[[], None]) -> None:
         pid = os.fork()
         if pid == 0:
-            _child(temp, aof.snapshot(contents, now_ms()))
-        self.rewrite = Rewrite(pid, temp)
-        log.info("Background append only file rewriting started by pid %d", pid)
+            _child(work)
+        self.child = Child(kind, pid, temp, self.server.dirty)
+        what = "saving" if kind == "rdb" else "append only file rewriting"
+        log.info("Background %s started by pid %d", what, pid)
 
-    def cron(self, databases: list[Database]) -> None:
-        """The owner's periodic housekeeping: finish a rewrite whose child exited, or start one
-        when the file grew past ``auto-aof-rewrite-percentage`` of its base size."""
-        if self.rewrite is not None:
-            pid, status = os.waitpid(self.rewrite.pid, os.WNOHANG)
+    # -- the periodic job -------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        """The owner's periodic housekeeping: finish the child's work when it exited; else start
+        what was scheduled, a snapshot a ``save`` rule calls for, or an AOF rewrite when the file
+        grew past ``auto-aof-rewrite-percentage`` of its base size."""
+        if self.child is not None:
+            pid, status = os.waitpid(self.child.pid, os.WNOHANG)
             if pid:
-                self._finish_rewrite(os.waitstatus_to_exitcode(status) == 0)
+                child, self.child = self.child, None
+                ok = os.waitstatus_to_exitcode(status) == 0
+                (self._finish_rewrite if child.kind == "aof" else self._finish_bgsave)(child, ok)
             return
+        if self.scheduled:
+            kind = self.scheduled.pop()
+            self.start_bgsave() if kind == "rdb" else self.start_rewrite()
+        elif self._save_rule_due():
+            self.start_bgsave()
+        elif self._rewrite_due():
+            log.info("Starting automatic rewriting of AOF on growth")
+            self.start_rewrite()
+
+    def _save_rule_due(self) -> bool:
+        numbers = [int(n) for n in self.config["save"].split()]
+        now = time.time()
+        if not self.last_save_ok and now - self.last_save_attempt < 5:
+            return False  # Redis's CONFIG_BGSAVE_RETRY_DELAY after a failed save
+        return any(
+            self.server.dirty >= changes and now - self.server.last_save >= seconds
+            for seconds, changes in zip(numbers[::2], numbers[1::2], strict=True)
+        )
+
+    def _rewrite_due(self) -> bool:
         aof_file = self.aof
         percentage = int(self.config["auto-aof-rewrite-percentage"])
         if aof_file is None or not percentage:
-            return
+            return False
         base = self.base_size or 1
         big_enough = aof_file.size >= int(self.config["auto-aof-rewrite-min-size"])
-        if big_enough and (aof_file.size - base) * 100 / base >= percentage:
-            log.info("Starting automatic rewriting of AOF on %d%% growth", percentage)
-            self.start_rewrite(databases)
+        return big_enough and (aof_file.size - base) * 100 / base >= percentage
 
-    def _finish_rewrite(self, child_ok: bool) -> None:
-        rewrite, self.rewrite = self.rewrite, None
+    def _finish_bgsave(self, child: Child, ok: bool) -> None:
+        self.last_bgsave_seconds = int(time.monotonic() - child.started)
+        if ok:
+            self._saved(child.dirty)
+            log.info("Background saving terminated with success")
+        else:
+            self.last_save_ok = False
+            log.warning("Background saving error")
+            with contextlib.suppress(OSError):
+                os.unlink(child.temp)
+
+    def _finish_rewrite(self, child: Child, ok: bool) -> None:
         aof_file = self.aof
         copy = b"" if aof_file is None else aof_file.also
         if aof_file is not None:
             aof_file.also = None
-        self.last_rewrite_seconds = int(time.monotonic() - rewrite.started)
+        self.last_rewrite_seconds = int(time.monotonic() - child.started)
         try:
-            if not child_ok:
+            if not ok:
                 raise OSError("the rewriting child failed")
-            fd = os.open(rewrite.temp, os.O_WRONLY | os.O_APPEND)
+            fd = os.open(child.temp, os.O_WRONLY | os.O_APPEND)
             try:
                 _write_all(fd, copy)  # what was logged while the child wrote
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(rewrite.temp, self.aof_path)  # atomic: the old file or the new, never half
+            os.replace(child.temp, self.aof_path)  # atomic: the old file or the new, never half
             _fsync_directory(self.aof_path)
         except OSError as exc:
             self.last_rewrite_ok = False
             log.warning("Background AOF rewrite failed: %s", exc)
             with contextlib.suppress(OSError):
-                os.unlink(rewrite.temp)
+                os.unlink(child.temp)
             return
         self.last_rewrite_ok = True
         self.rewrites += 1
@@ -246,14 +358,14 @@ class Persistence:
         return os.dup(aof_file.fd)
 
     def close(self) -> None:
-        """Write and fsync everything (shutdown)."""
+        """Shutting down: save a snapshot if SHUTDOWN SAVE asked for one, or save rules are set
+        and SHUTDOWN NOSAVE did not refuse it (as Redis does); write and fsync the AOF."""
+        if self.save_on_exit or (self.save_on_exit is None and self.config["save"]):
+            with contextlib.suppress(CommandError):
+                self.save()
         if self.aof is not None:
             self.aof.close()
             self.aof = None
-
-
-def _contents(databases: list[Database]) -> list[tuple[int, dict, dict]]:
-    return [(db.index, db.data, db.expires) for db in databases if db.data]
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
@@ -262,20 +374,19 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _write_chunks(fd: int, chunks: Iterable[bytes]) -> None:
-    for chunk in chunks:
-        _write_all(fd, chunk)
-    os.fsync(fd)
+def _write_file(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Write a whole file with ``write`` and fsync it."""
+    with open(path, "wb") as file:
+        write(file)
+        file.flush()
+        os.fsync(file.fileno())
 
 
-def _write_atomically(path: str, chunks: Iterable[bytes]) -> None:
-    """Write a whole file next to ``path``, fsync it, then rename it over ``path``."""
-    temp = f"{path}.temp-{os.getpid()}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        _write_chunks(fd, chunks)
-    finally:
-        os.close(fd)
+def _write_atomically(path: str, write: Callable[[BinaryIO], None], temp: str = "") -> None:
+    """Write a whole file next to ``path``, fsync it, then rename it over ``path``: a crash
+    leaves the old file or the new one."""
+    temp = temp or f"{path}.temp-{os.getpid()}"
+    _write_file(temp, write)
     os.replace(temp, path)
     _fsync_directory(path)
 
@@ -289,15 +400,13 @@ def _fsync_directory(path: str) -> None:
         os.close(fd)
 
 
-def _child(temp: str, chunks: Iterable[bytes]) -> None:
-    """In the forked child: write the snapshot and leave at once, running no parent code (no
-    Trio, no atexit); the collector stays off so that pages stay shared with the parent."""
+def _child(work: Callable[[], None]) -> None:
+    """In a forked child: do ``work`` and leave at once, running no parent code (no Trio, no
+    atexit); the collector stays off so that pages stay shared with the parent."""
     gc.disable()
     code = 1
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        _write_chunks(fd, chunks)
-        os.close(fd)
+        work()
         code = 0
     finally:
         os._exit(code)
@@ -305,6 +414,15 @@ def _child(temp: str, chunks: Iterable[bytes]) -> None:
 
 class LoadError(Exception):
     """The data set cannot be loaded: the server must not start."""
+
+
+def read_snapshot(path: str, file: BinaryIO) -> list[tuple[int, dict, dict]]:
+    """The databases of the RDB ``file`` (at ``path``), once all of it, checksum included, is
+    verified; keys already past their time to live are left out, as Redis leaves them."""
+    try:
+        return rdb.load_rdb(file, now_ms=now_ms())
+    except rdb.RDBError as exc:
+        raise LoadError(f"Bad RDB file {path}: {exc}") from None
 
 
 @dataclass

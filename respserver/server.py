@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -178,7 +179,8 @@ class ServerThread:
     def stop(self) -> None:
         if self._thread is None or self.running is None:
             return
-        trio.from_thread.run_sync(self.running.stop, trio_token=self._token)
+        with contextlib.suppress(trio.RunFinishedError):  # already stopped: SHUTDOWN
+            trio.from_thread.run_sync(self.running.stop, trio_token=self._token)
         self._thread.join(timeout=30)
         self._thread = None
 

@@ -135,7 +135,7 @@ class Server:
         apply_directives(self.config, list((config or {}).items()))
         self.config["databases"] = str(databases)
         self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
-        self.persistence = Persistence(self.config)  # the AOF; told of expiries as a listener
+        self.persistence = Persistence(self)  # AOF and snapshots; told of expiries as a listener
         self.listeners: list[Listener] = [self.indexes, self.persistence]
         self.loading = False  # a data set is loading: most commands get -LOADING
         self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
@@ -170,7 +170,7 @@ class Server:
         for db in self.databases:
             if db.expires:
                 db.expire_cycle()
-        self.persistence.cron(self.databases)
+        self.persistence.cron()
 
     @property
     def total_commands(self) -> int:

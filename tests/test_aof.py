@@ -371,7 +371,7 @@ def start_process(directory: Path, port: int) -> subprocess.Popen:
     return proc
 
 
-@pytest.mark.parametrize("during", [None, "BGREWRITEAOF"])
+@pytest.mark.parametrize("during", [None, "BGREWRITEAOF", "BGSAVE"])
 def test_sigkill_loses_no_acknowledged_write(tmp_path, during):
     """Writers record what was acknowledged; SIGKILL at a random moment (with ``during``, while
     that background job runs); after a restart every acknowledged write is there and every
@@ -413,7 +413,10 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, during):
             admin = redis.Redis(port=port, protocol=2)
             admin.execute_command(during)
             time.sleep(rng.uniform(0.0, 0.3))
-            killed_during.append(admin.info("persistence")["aof_rewrite_in_progress"])
+            job = (
+                "aof_rewrite_in_progress" if during == "BGREWRITEAOF" else "rdb_bgsave_in_progress"
+            )
+            killed_during.append(admin.info("persistence")[job])
         else:
             time.sleep(rng.uniform(0.3, 1.0))
         proc.send_signal(signal.SIGKILL)

@@ -1,11 +1,12 @@
-"""Persistence commands: BGREWRITEAOF and SHUTDOWN (the AOF itself: respserver/persistence.py)."""
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF and SHUTDOWN (the machinery:
+respserver/persistence.py)."""
 
 from __future__ import annotations
 
 import logging
 
 from respserver.errors import SYNTAX, CommandError
-from respserver.protocol import Encoded, SimpleString
+from respserver.protocol import OK, Encoded, SimpleString
 from respserver.registry import command
 from respserver.state import Client
 
@@ -23,8 +24,40 @@ log = logging.getLogger("respserver")
 )
 def bgrewriteaof(ctx: Client) -> SimpleString:
     """Rewrite the AOF from the data set in a forked child, while clients keep being served."""
-    ctx.server.persistence.start_rewrite(ctx.server.databases)
-    return SimpleString(b"Background append only file rewriting started")
+    return SimpleString(ctx.server.persistence.start_rewrite().encode())
+
+
+@command(
+    "save",
+    arity=1,
+    flags="admin noscript no_async_loading no_multi",
+    group="server",
+    since="1.0.0",
+    summary="Synchronously save the dataset to disk",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
+def save(ctx: Client) -> SimpleString:
+    """Write the snapshot now; everything waits for it, as with Redis."""
+    ctx.server.persistence.save()
+    return OK
+
+
+@command(
+    "bgsave",
+    "[SCHEDULE]",
+    arity=-1,
+    flags="admin noscript no_async_loading",
+    group="server",
+    since="1.0.0",
+    summary="Asynchronously save the dataset to disk",
+    complexity="O(1)",
+    history=(("3.2.2", "Added the `SCHEDULE` option."),),
+)
+def bgsave(ctx: Client, *options: bytes) -> SimpleString:
+    """Write the snapshot from a forked child, while clients keep being served."""
+    if len(options) > 1 or (options and options[0].lower() != b"schedule"):
+        raise CommandError(SYNTAX)
+    return SimpleString(ctx.server.persistence.start_bgsave(schedule=bool(options)).encode())
 
 
 @command(
@@ -50,6 +83,8 @@ def shutdown(ctx: Client, *options: bytes) -> Encoded:
     if b"abort" in chosen:
         raise CommandError("ERR No shutdown in progress.")
     log.warning("User requested shutdown...")
+    if chosen & {b"save", b"nosave"}:
+        ctx.server.persistence.save_on_exit = b"save" in chosen
     ctx.server.stop()
     ctx.closing = True
     return Encoded(b"")

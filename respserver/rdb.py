@@ -1,0 +1,596 @@
+"""RDB snapshots: the file format of Redis's SAVE/BGSAVE (version 10, as Redis 7.0 writes it).
+
+Plain binary file objects in, plain Python values out: no Trio, no server state, so SAVE,
+BGSAVE (in a worker thread or process) and start-up loading can all share it.
+
+Writing (``write_rdb``) produces what Redis 7.0.15 writes with ``rdbcompression no``: the same
+AUX fields, SELECTDB + RESIZEDB per database, EXPIRETIME_MS, strings (integer-encoded when they
+are canonical 32-bit integers, as Redis does) and every hash as RDB_TYPE_HASH, then EOF and the
+CRC64 (Jones polynomial, Redis's variant). Redis converts small hashes to listpacks on load.
+
+Reading (``read_rdb``) accepts that and what redis-server 7.0 writes by default: LZF-compressed
+and integer-encoded strings, hashes as listpack, ziplist, zipmap or hash table, EXPIRETIME in
+seconds or ms, LRU/LFU hints (skipped), AUX fields (skipped) and function libraries (skipped:
+respserver has no functions). Versions 1 to 12 are accepted: the encodings respserver can hold
+did not change in 11 (7.2) or 12 (7.4). A type respserver cannot hold (list, set, sorted set,
+stream, module, hash with field expiry) and any damage raise ``RDBError``, never anything else.
+The compact encodings found inside strings (LZF, listpack, ziplist, zipmap) are decoded by
+``respserver/rdb_encodings.py``.
+
+Damage and the checksum: the CRC64 sits at the end, so ``read_rdb`` (a generator, reading the
+file in chunks) yields entries before it can know whether the file is intact: a checksum
+mismatch is raised only at the end. A caller that applies entries as they come must therefore
+be able to roll back. ``load_rdb`` is the safe form: it collects everything into fresh
+dictionaries and returns them only once the whole file, checksum included, has been verified;
+start-up loading should use it (and swap the result in). Keys with an expiry in the past are
+yielded by ``read_rdb`` like any other (the caller decides; Redis drops them when it loads as
+a master); ``load_rdb(now_ms=...)`` drops them.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from typing import BinaryIO
+
+import anycrc
+
+from respserver.rdb_encodings import (
+    INT8_STRINGS,
+    listpack_items,
+    lzf_decompress,
+    signed_le,
+    ziplist_items,
+    zipmap_items,
+)
+
+Value = bytes | dict[bytes, bytes]
+Entry = tuple[int, bytes, Value, int | None]
+DatabaseDump = tuple[int, dict[bytes, Value], dict[bytes, int]]
+
+RDB_VERSION = 10
+MAX_READ_VERSION = 12
+REDIS_VERSION = b"7.0.15"
+
+# Opcodes (rdb.h)
+OP_SLOT_INFO = 0xF4
+OP_FUNCTION2 = 0xF5
+OP_FUNCTION_PRE_GA = 0xF6
+OP_MODULE_AUX = 0xF7
+OP_IDLE = 0xF8
+OP_FREQ = 0xF9
+OP_AUX = 0xFA
+OP_RESIZEDB = 0xFB
+OP_EXPIRETIME_MS = 0xFC
+OP_EXPIRETIME = 0xFD
+OP_SELECTDB = 0xFE
+OP_EOF = 0xFF
+
+# Value types respserver can hold
+TYPE_STRING = 0
+TYPE_HASH = 4
+TYPE_HASH_ZIPMAP = 9
+TYPE_HASH_ZIPLIST = 13
+TYPE_HASH_LISTPACK = 16
+
+# The ones it cannot, named for the error message
+UNSUPPORTED_TYPES = {
+    1: "list",
+    2: "set",
+    3: "zset",
+    5: "zset (zset_2 encoding)",
+    6: "module (pre-GA encoding)",
+    7: "module",
+    10: "list (ziplist encoding)",
+    11: "set (intset encoding)",
+    12: "zset (ziplist encoding)",
+    14: "list (quicklist encoding)",
+    15: "stream",
+    17: "zset (listpack encoding)",
+    18: "list (quicklist_2 encoding)",
+    19: "stream (listpacks_2 encoding)",
+    20: "set (listpack encoding)",
+    21: "stream (listpacks_3 encoding)",
+    22: "hash with field expiry (pre-GA metadata encoding)",
+    23: "hash with field expiry (pre-GA listpack_ex encoding)",
+    24: "hash with field expiry (metadata encoding)",
+    25: "hash with field expiry (listpack_ex encoding)",
+}
+
+# String encodings (the low 6 bits after a 0b11 length prefix)
+ENC_INT8, ENC_INT16, ENC_INT32, ENC_LZF = 0, 1, 2, 3
+
+CHUNK = 1 << 20  # read and write granularity: bounded memory whatever the file size
+_CRC = anycrc.Model("CRC64-REDIS")
+
+
+class RDBError(Exception):
+    """A file that cannot be loaded; ``what`` says why and ``offset`` where (in bytes)."""
+
+    def __init__(self, what: str, offset: int) -> None:
+        super().__init__(f"{what} at offset {offset}")
+        self.what = what
+        self.offset = offset
+
+
+def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    """Redis's CRC64 of ``data``, continuing from ``crc`` (the CRC of the bytes before it).
+
+    CRC64-REDIS has init 0 and no final XOR, so the register after one chunk is exactly the
+    starting value for the next: ``crc64(b, crc64(a)) == crc64(a + b)``."""
+    return _CRC.calc(data, crc) if len(data) else crc
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+# Ready-made length prefixes for strings shorter than 16384 bytes (6- and 14-bit forms).
+_LENGTHS = [bytes((n,)) for n in range(0x40)] + [
+    bytes((0x40 | n >> 8, n & 0xFF)) for n in range(0x40, 0x4000)
+]
+
+
+def encode_length(n: int) -> bytes:
+    """Redis's rdbSaveLen: 6 bits, 14 bits, or a marker byte then 32/64 bits big-endian."""
+    if n < 0x4000:
+        return _LENGTHS[n]
+    if n <= 0xFFFFFFFF:
+        return b"\x80" + n.to_bytes(4, "big")
+    return b"\x81" + n.to_bytes(8, "big")
+
+
+def _integer_encoding(s: bytes) -> bytes | None:
+    """The int8/16/32 form of ``s`` if it is a canonical decimal in range (rdbTryIntegerEncoding):
+    only then does it read back byte-identical, so b"007", b"-0", b" 1" stay strings."""
+    digits = s[1:] if s[:1] == b"-" else s
+    if not digits.isdigit() or (digits[0] == 0x30 and len(s) > 1):
+        return None
+    value = int(s)
+    if -0x80 <= value <= 0x7F:
+        return struct.pack("<Bb", 0xC0 | ENC_INT8, value)
+    if -0x8000 <= value <= 0x7FFF:
+        return struct.pack("<Bh", 0xC0 | ENC_INT16, value)
+    if -0x80000000 <= value <= 0x7FFFFFFF:
+        return struct.pack("<Bi", 0xC0 | ENC_INT32, value)
+    return None
+
+
+def _put_strings(buf: bytearray, strings: Iterable[bytes]) -> None:
+    """Append each string as Redis's rdbSaveRawString does (minus LZF). This loop is the
+    writer's hot path, hence inlined and with a cheap test before the integer one."""
+    lengths = _LENGTHS
+    for s in strings:
+        n = len(s)
+        if n <= 11 and s.lstrip(b"-").isdigit() and (encoded := _integer_encoding(s)) is not None:
+            buf += encoded
+            continue
+        buf += lengths[n] if n < 0x4000 else encode_length(n)
+        buf += s
+
+
+class _Output:
+    """A write buffer flushed in chunks, keeping the running CRC of everything flushed."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.buf = bytearray()
+        self.crc = 0
+
+    def flush_if_full(self) -> None:
+        if len(self.buf) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.crc = crc64(self.buf, self.crc)
+        self.out.write(self.buf)
+        self.buf = bytearray()
+
+
+def _aux_fields(now_ms: int, used_mem: int) -> list[tuple[bytes, bytes]]:
+    """The AUX fields Redis 7.0 writes from SAVE (rdbSaveInfoAuxFields), in its order."""
+    return [
+        (b"redis-ver", REDIS_VERSION),
+        (b"redis-bits", b"64"),
+        (b"ctime", b"%d" % (now_ms // 1000)),
+        (b"used-mem", b"%d" % used_mem),
+        (b"aof-base", b"0"),
+    ]
+
+
+def write_rdb(
+    out: BinaryIO,
+    databases: Iterable[DatabaseDump],
+    *,
+    now_ms: int | None = None,
+    used_mem: int = 0,
+) -> None:
+    """Write a complete RDB file to ``out``.
+
+    ``databases``: (number, data, expires) triples; data maps a key to ``bytes`` (a string) or
+    a ``dict`` (a hash), expires a key to its absolute expiry in unix ms. Empty databases, empty
+    hashes (Redis would skip them on load) and keys already expired at ``now_ms`` are left out.
+    """
+    now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    w = _Output(out)
+    w.buf += b"REDIS%04d" % RDB_VERSION
+    for field in _aux_fields(now, used_mem):
+        w.buf.append(OP_AUX)
+        _put_strings(w.buf, field)
+    for number, data, expires in databases:
+        _write_database(w, number, data, expires, now)
+    w.buf.append(OP_EOF)
+    w.flush()
+    out.write(struct.pack("<Q", w.crc))
+
+
+def _live_keys(data: dict[bytes, Value], expires: dict[bytes, int], now: int) -> list[bytes]:
+    return [
+        k
+        for k, v in data.items()
+        if (k not in expires or expires[k] > now) and (type(v) is bytes or v)
+    ]
+
+
+def _write_database(
+    w: _Output, number: int, data: dict[bytes, Value], expires: dict[bytes, int], now: int
+) -> None:
+    if number < 0:
+        raise ValueError(f"bad database number {number}")
+    keys = _live_keys(data, expires, now)
+    if not keys:
+        return
+    buf = w.buf
+    buf.append(OP_SELECTDB)
+    buf += encode_length(number)
+    buf.append(OP_RESIZEDB)
+    buf += encode_length(len(keys))
+    buf += encode_length(sum(1 for k in keys if k in expires))
+    for key in keys:
+        _write_entry(w.buf, key, data[key], expires.get(key))
+        w.flush_if_full()
+
+
+def _write_entry(buf: bytearray, key: bytes, value: Value, expire: int | None) -> None:
+    if expire is not None:
+        buf += struct.pack("<Bq", OP_EXPIRETIME_MS, expire)
+    if type(value) is bytes:
+        buf.append(TYPE_STRING)
+        _put_strings(buf, (key, value))
+        return
+    buf.append(TYPE_HASH)
+    _put_strings(buf, (key,))
+    buf += encode_length(len(value))
+    _put_strings(buf, chain.from_iterable(value.items()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+class _Input:
+    """A sliding window over the file: about one chunk in memory, plus the CRC of every byte
+    already dropped from the window (so the checksum is computed in chunks, never per item)."""
+
+    __slots__ = ("inp", "buf", "pos", "base", "crc")
+
+    def __init__(self, inp: BinaryIO) -> None:
+        self.inp = inp
+        self.buf = b""
+        self.pos = 0  # read position within buf
+        self.base = 0  # file offset of buf[0]
+        self.crc = 0  # CRC of the file up to base
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def need(self, n: int) -> None:
+        """Make ``n`` bytes available at ``pos``, reading bounded chunks (a corrupt length
+        cannot make us allocate more than the file holds); a short file raises RDBError."""
+        have = len(self.buf) - self.pos
+        if have >= n:
+            return
+        self.crc = crc64(memoryview(self.buf)[: self.pos], self.crc)
+        parts = [self.buf[self.pos :]]
+        self.base += self.pos
+        self.pos = 0
+        while have < n:
+            chunk = self.inp.read(CHUNK)
+            if not chunk:
+                self.buf = b"".join(parts)
+                raise RDBError(
+                    f"unexpected end of file ({n - have} more bytes needed)", self.base + have
+                )
+            parts.append(chunk)
+            have += len(chunk)
+        self.buf = b"".join(parts)
+
+    def take(self, n: int) -> bytes:
+        if len(self.buf) - self.pos < n:
+            self.need(n)
+        p = self.pos
+        self.pos = p + n
+        return self.buf[p : p + n]
+
+    def byte(self) -> int:
+        if self.pos >= len(self.buf):
+            self.need(1)
+        b = self.buf[self.pos]
+        self.pos += 1
+        return b
+
+    def crc_so_far(self) -> int:
+        """The CRC of the file from its start up to the read position."""
+        return crc64(memoryview(self.buf)[: self.pos], self.crc)
+
+    def at_end(self) -> bool:
+        return self.pos == len(self.buf) and not self.inp.read(1)
+
+
+def _shown(key: bytes) -> str:
+    """A key as error messages show it: its repr, cut to 128 bytes as Redis cuts user input."""
+    return repr(key[:128])
+
+
+class _Parser:
+    """Turns the byte stream into entries; one method per element of the format."""
+
+    def __init__(self, inp: BinaryIO) -> None:
+        self.src = _Input(inp)
+        self.version = 0
+        self.db = 0
+        self.expire: int | None = None
+        self.key_offset = 0  # where the entry being read starts, for error messages
+        self.hash_readers: dict[int, Callable[[bytes, int], dict[bytes, bytes] | None]] = {
+            TYPE_HASH: self._hash_table,
+            TYPE_HASH_ZIPMAP: self._blob_hash(zipmap_items, "zipmap"),
+            TYPE_HASH_ZIPLIST: self._blob_hash(ziplist_items, "ziplist"),
+            TYPE_HASH_LISTPACK: self._blob_hash(listpack_items, "listpack"),
+        }
+
+    # -- primitives ---------------------------------------------------------------------------
+
+    def _length_or_encoding(self) -> tuple[int, bool]:
+        """rdbLoadLenByRef: (length, False), or (string encoding, True) for a 0b11 prefix."""
+        src = self.src
+        first = src.byte()
+        kind = first >> 6
+        if kind == 0:
+            return first, False
+        if kind == 1:
+            return (first & 0x3F) << 8 | src.byte(), False
+        if kind == 3:
+            return first & 0x3F, True
+        if first == 0x80:
+            return int.from_bytes(src.take(4), "big"), False
+        if first == 0x81:
+            return int.from_bytes(src.take(8), "big"), False
+        raise RDBError(f"bad length encoding 0x{first:02x}", src.offset - 1)
+
+    def length(self) -> int:
+        src = self.src
+        if src.pos < len(src.buf) and src.buf[src.pos] < 0x40:  # the common 6-bit length
+            src.pos += 1
+            return src.buf[src.pos - 1]
+        at = src.offset
+        n, encoded = self._length_or_encoding()
+        if encoded:
+            raise RDBError("a string encoding where a length was expected", at)
+        return n
+
+    def string(self) -> bytes:
+        """A string in any encoding (raw, integer or LZF). A short raw one (most keys) is
+        sliced here: going through ``_strings`` costs a list and a loop per key."""
+        src = self.src
+        buf, pos = src.buf, src.pos
+        if pos < len(buf) and buf[pos] < 0x40 and pos + 1 + buf[pos] <= len(buf):
+            src.pos = pos + 1 + buf[pos]
+            return buf[pos + 1 : src.pos]
+        return self._string_slow()
+
+    def _string_slow(self) -> bytes:
+        at = self.src.offset
+        n, encoded = self._length_or_encoding()
+        if not encoded:
+            return self.src.take(n)
+        if n == ENC_INT8:
+            return INT8_STRINGS[self.src.byte()]
+        if n == ENC_INT16:
+            return b"%d" % signed_le(self.src.take(2))
+        if n == ENC_INT32:
+            return b"%d" % signed_le(self.src.take(4))
+        if n == ENC_LZF:
+            compressed_len = self.length()
+            size = self.length()
+            try:
+                return lzf_decompress(self.src.take(compressed_len), size)
+            except ValueError as e:
+                raise RDBError(f"bad LZF-compressed string: {e}", at) from None
+        raise RDBError(f"unknown string encoding {n}", at)
+
+    # -- file structure -----------------------------------------------------------------------
+
+    def entries(self) -> Iterator[Entry]:
+        self._header()
+        src = self.src
+        hash_readers = self.hash_readers
+        string = self.string
+        while True:  # once per key: kept lean, as the per-key overhead counts at 1M keys
+            at = src.base + src.pos
+            op = src.byte()
+            if op == TYPE_STRING:
+                key = string()
+                value = string()
+            elif op in hash_readers:
+                key = string()
+                value = hash_readers[op](key, at)
+            elif op == OP_EOF:
+                self._trailer()
+                return
+            else:
+                self._opcode(op, at)
+                continue
+            if value is not None:
+                self.key_offset = at
+                yield self.db, key, value, self.expire
+            self.expire = None
+
+    def _header(self) -> None:
+        magic = self.src.take(9)
+        if magic[:5] != b"REDIS":
+            raise RDBError("not an RDB file (wrong signature)", 0)
+        if not magic[5:].isdigit() or not 1 <= int(magic[5:]) <= MAX_READ_VERSION:
+            raise RDBError(f"cannot handle RDB format version {magic[5:]!r}", 5)
+        self.version = int(magic[5:])
+
+    def _opcode(self, op: int, at: int) -> None:
+        src = self.src
+        if op == OP_EXPIRETIME_MS:
+            self.expire = signed_le(src.take(8))
+        elif op == OP_EXPIRETIME:
+            self.expire = signed_le(src.take(4)) * 1000
+        elif op == OP_SELECTDB:
+            self.db = self.length()
+        elif op == OP_RESIZEDB:
+            self.length()
+            self.length()
+        elif op == OP_AUX:
+            self.string()
+            self.string()
+        elif op == OP_IDLE:
+            self.length()
+        elif op == OP_FREQ:
+            src.byte()
+        elif op == OP_FUNCTION2:
+            self.string()
+        elif op == OP_SLOT_INFO:
+            for _ in range(3):
+                self.length()
+        elif op in UNSUPPORTED_TYPES:
+            key = self.string()
+            raise RDBError(f"key {_shown(key)} has type {UNSUPPORTED_TYPES[op]}, unsupported", at)
+        elif op == OP_MODULE_AUX:
+            raise RDBError("module auxiliary data is not supported", at)
+        elif op == OP_FUNCTION_PRE_GA:
+            raise RDBError("pre-GA function libraries are not supported", at)
+        else:
+            raise RDBError(f"unknown opcode or value type {op}", at)
+
+    def _trailer(self) -> None:
+        """After EOF: the CRC64 (from version 5; 0 means saved with rdbchecksum no), then
+        nothing more."""
+        src = self.src
+        if self.version >= 5:
+            computed = src.crc_so_far()
+            at = src.offset
+            stored = int.from_bytes(src.take(8), "little")
+            if stored and stored != computed:
+                raise RDBError(
+                    f"checksum mismatch (file says {stored:#018x}, contents give {computed:#018x})",
+                    at,
+                )
+        if not src.at_end():
+            raise RDBError("unexpected data after the end of the RDB file", src.offset)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def _hash_table(self, key: bytes, at: int) -> dict[bytes, bytes] | None:
+        return _hash_from_items(self._strings(2 * self.length()), key, at)
+
+    def _strings(self, count: int) -> list[bytes]:
+        """``count`` strings in a row: the reader's hot path. Strings with a 6- or 14-bit
+        length and integer-encoded ones are decoded straight from the window here; the rest,
+        and anything straddling the window's end, go through ``_string_slow``."""
+        src = self.src
+        buf, pos = src.buf, src.pos
+        limit = len(buf)
+        out: list[bytes] = []
+        append = out.append
+        for _ in range(count):
+            if pos + 1 < limit:  # a short read near the window's end takes the slow path
+                n = buf[pos]
+                if n < 0x40:
+                    end = pos + 1 + n
+                    if end <= limit:
+                        append(buf[pos + 1 : end])
+                        pos = end
+                        continue
+                elif n < 0x80:
+                    end = pos + 2 + ((n & 0x3F) << 8 | buf[pos + 1])
+                    if end <= limit:
+                        append(buf[pos + 2 : end])
+                        pos = end
+                        continue
+                elif n == 0xC0:
+                    append(INT8_STRINGS[buf[pos + 1]])
+                    pos += 2
+                    continue
+            src.pos = pos
+            append(self._string_slow())
+            buf, pos = src.buf, src.pos
+            limit = len(buf)
+        src.pos = pos
+        return out
+
+    def _blob_hash(
+        self, decode: Callable[[bytes], list[bytes]], encoding: str
+    ) -> Callable[[bytes, int], dict[bytes, bytes] | None]:
+        """A reader for a hash serialised as one string holding a Redis in-memory encoding."""
+
+        def read(key: bytes, at: int) -> dict[bytes, bytes] | None:
+            blob = self.string()
+            try:
+                items = decode(blob)
+            except (ValueError, IndexError, struct.error) as e:
+                why = str(e) if isinstance(e, ValueError) else "an element runs past the end"
+                raise RDBError(f"bad {encoding} in key {_shown(key)}: {why}", at) from None
+            return _hash_from_items(items, key, at)
+
+        return read
+
+
+def _hash_from_items(items: list[bytes], key: bytes, at: int) -> dict[bytes, bytes] | None:
+    """field, value, field, value... as a dict; None for an empty hash, which Redis skips."""
+    if len(items) % 2:
+        raise RDBError(f"hash {_shown(key)} has an odd number of elements", at)
+    pairs = iter(items)
+    h = dict(zip(pairs, pairs, strict=False))  # even length checked above; no list copies
+    if len(h) * 2 != len(items):
+        raise RDBError(f"hash {_shown(key)} has duplicate fields", at)
+    return h or None
+
+
+def read_rdb(inp: BinaryIO) -> Iterator[Entry]:
+    """Yield (db, key, value, expire_ms or None) in file order, reading ``inp`` in chunks.
+
+    Raises RDBError on damage, possibly after some entries were yielded (the checksum comes
+    last): see the module docstring, and prefer ``load_rdb`` to load a server. Database
+    numbers are the file's: checking them against ``databases`` is the caller's job. The file
+    is read CHUNK bytes at a time, so ``inp.tell()`` tracks progress to within a chunk."""
+    return _Parser(inp).entries()
+
+
+def load_rdb(inp: BinaryIO, *, now_ms: int | None = None) -> list[DatabaseDump]:
+    """The whole file as (db, data, expires) triples, sorted by db, returned only once the
+    file has been fully verified (checksum included). A key appearing twice in a database is
+    damage (Redis refuses it too). With ``now_ms``, keys expired by then are dropped."""
+    parser = _Parser(inp)
+    dbs: dict[int, DatabaseDump] = {}
+    for db, key, value, expire in parser.entries():
+        if db not in dbs:
+            dbs[db] = (db, {}, {})
+        _, data, expires = dbs[db]
+        if key in data:
+            raise RDBError(f"duplicate key {_shown(key)} in database {db}", parser.key_offset)
+        data[key] = value
+        if expire is not None:
+            expires[key] = expire
+    if now_ms is not None:
+        for _, data, expires in dbs.values():
+            for key in [k for k, when in expires.items() if when <= now_ms]:
+                del data[key], expires[key]
+    return [dbs[db] for db in sorted(dbs) if dbs[db][1]]

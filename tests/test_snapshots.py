@@ -1,0 +1,169 @@
+"""Snapshots: SAVE, BGSAVE, save rules and SHUTDOWN write an RDB file that respserver loads at
+start (when the AOF is off) and that a real redis-server loads with identical contents."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from respserver import ServerThread
+from tests.conftest import REDIS_SERVER, RawConnection, free_port, wait_for_ping
+from tests.test_aof import dump, every_kind_of_write, load_error, wait_loaded
+
+
+def snapshotting(directory: Path, **config: str) -> ServerThread:
+    return ServerThread(port=0, config={"dir": str(directory), **config})
+
+
+def saved(r: redis.Redis, saves: int, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while (info := r.info("persistence"))["rdb_saves"] < saves or info["rdb_bgsave_in_progress"]:
+        assert time.monotonic() < deadline, "no snapshot"
+        time.sleep(0.01)
+    return info
+
+
+def test_save_then_restart_loads_the_snapshot(tmp_path):
+    with snapshotting(tmp_path) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        every_kind_of_write(r)
+        r.hset("big", mapping={f"f{i}": "v" * (i % 100) for i in range(700)})
+        before = dump(server.port)
+        assert r.save() is True
+        info = r.info("persistence")
+        assert info["rdb_saves"] == 1 and info["rdb_changes_since_last_save"] == 0
+        assert r.lastsave().timestamp() == pytest.approx(time.time(), abs=5)
+        r.close()
+    assert (tmp_path / "dump.rdb").exists()
+    with snapshotting(tmp_path) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        assert dump(server.port) == before
+        r.close()
+
+
+def test_bgsave_writes_a_file_redis_server_loads(tmp_path):
+    with snapshotting(tmp_path) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        every_kind_of_write(r)
+        before = dump(server.port)
+        conn = RawConnection(server.port)
+        assert conn.call("BGSAVE") == b"+Background saving started\r\n"
+        conn.close()
+        saved(r, 1)
+        r.close()
+    port = free_port()
+    proc = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
+         "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_ping(port)
+        assert dump(port) == before
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_save_rules_take_snapshots_by_themselves(tmp_path):
+    with snapshotting(tmp_path, save="1 2") as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        r.set("one", "1")
+        time.sleep(1.3)
+        assert r.info("persistence")["rdb_saves"] == 0  # one change: the rule wants two
+        r.set("two", "2")
+        info = saved(r, 1)
+        assert info["rdb_changes_since_last_save"] == 0
+        r.close()
+    with snapshotting(tmp_path) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        assert r.mget("one", "two") == [b"1", b"2"]
+        r.close()
+
+
+@pytest.mark.parametrize(
+    ("save", "option", "written"),
+    [("", "SAVE", True), ("", None, False), ("3600 1", None, True), ("3600 1", "NOSAVE", False)],
+)
+def test_shutdown_saves_as_redis_decides(tmp_path, save, option, written):
+    with snapshotting(tmp_path, save=save) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        r.set("k", "v")
+        with pytest.raises(redis.ConnectionError):
+            r.execute_command("SHUTDOWN", *([option] if option else []))
+        server._thread.join(timeout=10)  # SHUTDOWN stopped it
+        assert not server._thread.is_alive()
+    assert (tmp_path / "dump.rdb").exists() == written
+
+
+def test_bgsave_and_bgrewriteaof_take_turns(tmp_path):
+    with snapshotting(tmp_path, appendonly="yes") as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        pipe = r.pipeline(transaction=False)
+        for i in range(30_000):
+            pipe.set(f"k{i}", "v" * 100)
+        pipe.execute()
+        conn = RawConnection(server.port)
+        assert conn.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        assert conn.call("BGSAVE").startswith(b"-ERR Another child process is active (AOF?)")
+        assert conn.call("BGSAVE", "SCHEDULE") == b"+Background saving scheduled\r\n"
+        assert conn.call("SAVE") == b"+OK\r\n"  # the foreground save does not wait for children
+        info = saved(r, 2)  # the SAVE, then the scheduled BGSAVE
+        assert info["aof_rewrites"] == 1
+        assert conn.call("BGSAVE") == b"+Background saving started\r\n"
+        assert conn.call("BGSAVE") == b"-ERR Background save already in progress\r\n"
+        assert conn.call("SAVE") == b"-ERR Background save already in progress\r\n"
+        assert conn.call("BGREWRITEAOF") == b"+Background append only file rewriting scheduled\r\n"
+        saved(r, 3)
+        deadline = time.monotonic() + 20
+        while r.info("persistence")["aof_rewrites"] < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        conn.close()
+        r.close()
+
+
+def test_the_aof_wins_over_the_snapshot_at_start(tmp_path):
+    with snapshotting(tmp_path, appendonly="yes") as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        r.set("k", "in both")
+        r.save()
+        r.set("k", "only in the AOF")
+        r.close()
+    with snapshotting(tmp_path, appendonly="yes") as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        assert r.get("k") == b"only in the AOF"
+        r.close()
+    with snapshotting(tmp_path) as server:  # appendonly no: the snapshot
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        assert r.get("k") == b"in both"
+        r.close()
+
+
+def test_a_damaged_snapshot_stops_the_start(tmp_path):
+    with snapshotting(tmp_path) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        r.set("k", "v" * 50)
+        r.save()
+        r.close()
+    path = tmp_path / "dump.rdb"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(data)
+    message = load_error(tmp_path, appendonly="no")
+    assert message is not None and f"Bad RDB file {path}" in message and "offset" in message
+
+
+def test_save_errors_match_redis(diff):
+    for args in [("BGSAVE", "x"), ("BGSAVE", "SCHEDULE", "x"), ("SAVE", "x")]:
+        diff.do(*args)
