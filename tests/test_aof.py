@@ -150,15 +150,23 @@ def test_redis_server_loads_the_file(tmp_path):
     with persistent(tmp_path) as r:
         every_kind_of_write(r)
         ours = dump(port_of(r))
+    with redis_server_on(tmp_path, appendonly="yes") as port:
+        assert dump(port) == ours
+
+
+@contextmanager
+def redis_server_on(directory: Path, **options: str) -> Iterator[int]:
+    """A real redis-server started on the files in ``directory``: its port, once loaded."""
     port = free_port()
+    settings = {"save": "", "appendonly": "no", "loglevel": "warning", **options}
+    flags = [word for name, value in settings.items() for word in (f"--{name}", value)]
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-         "--appendonly", "yes", "--save", "", "--loglevel", "warning"],
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), *flags],
         stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     try:
         wait_for_ping(port)
-        assert dump(port) == ours
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -190,10 +198,14 @@ writes = st.one_of(
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(ops=st.lists(writes, max_size=30), transaction=st.booleans())
-def test_random_writes_survive_a_restart(tmp_path_factory, ops, transaction):
+@given(
+    ops=st.lists(writes, max_size=30), transaction=st.booleans(), by=st.sampled_from(["aof", "rdb"])
+)
+def test_random_writes_survive_a_restart(tmp_path_factory, ops, transaction, by):
+    """Saved by the AOF or by SAVE (a snapshot), then loaded: the same data set."""
     directory = tmp_path_factory.mktemp("aof")
-    with persistent(directory) as r:
+    appendonly = "yes" if by == "aof" else "no"
+    with persistent(directory, appendonly=appendonly) as r:
         conn = r.connection_pool.get_connection()  # one connection: SELECT sticks
         if transaction:
             conn.send_command("MULTI")
@@ -209,7 +221,9 @@ def test_random_writes_survive_a_restart(tmp_path_factory, ops, transaction):
             conn.read_response()
         r.connection_pool.release(conn)
         before = dump(port_of(r), databases=2)
-    with persistent(directory) as r:
+        if by == "rdb":
+            r.save()
+    with persistent(directory, appendonly=appendonly) as r:
         assert dump(port_of(r), databases=2) == before
 
 

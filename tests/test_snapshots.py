@@ -3,7 +3,6 @@ start (when the AOF is off) and that a real redis-server loads with identical co
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,8 +10,14 @@ import pytest
 import redis
 
 from respserver import ServerThread
-from tests.conftest import REDIS_SERVER, RawConnection, free_port, wait_for_ping
-from tests.test_aof import dump, every_kind_of_write, load_error, wait_loaded
+from tests.conftest import RawConnection
+from tests.test_aof import (
+    dump,
+    every_kind_of_write,
+    load_error,
+    redis_server_on,
+    wait_loaded,
+)
 
 
 def snapshotting(directory: Path, **config: str) -> ServerThread:
@@ -56,18 +61,8 @@ def test_bgsave_writes_a_file_redis_server_loads(tmp_path):
         conn.close()
         saved(r, 1)
         r.close()
-    port = free_port()
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-         "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_ping(port)
+    with redis_server_on(tmp_path, dbfilename="dump.rdb") as port:
         assert dump(port) == before
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_save_rules_take_snapshots_by_themselves(tmp_path):
