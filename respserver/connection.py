@@ -186,6 +186,9 @@ class Connection:
             trio.lowlevel.reschedule(task)
 
 
+MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
+
+
 def make_handler(server: Server, owner: Owner):
     """The per-connection handler for ``trio.serve_tcp``."""
 
@@ -196,6 +199,11 @@ def make_handler(server: Server, owner: Owner):
         sock = socket.socket(family, socket.SOCK_STREAM, fileno=fd)
         sock.setblocking(False)
         try:
+            if len(server.clients) >= int(server.config["maxclients"]):
+                server.rejected_connections += 1  # told why, then closed, as Redis does
+                with contextlib.suppress(OSError):
+                    sock.send(MAX_CLIENTS)
+                return
             await Connection(sock, server, owner).run()
         finally:
             trio.lowlevel.notify_closing(sock)

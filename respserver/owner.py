@@ -29,6 +29,7 @@ log = logging.getLogger("respserver")
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 
 LOADING = "LOADING Redis is loading the dataset in memory"
+NOAUTH = "NOAUTH Authentication required."
 LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
 
 
@@ -89,6 +90,9 @@ def execute(client: Client, argv: list[bytes]) -> object:
         if client.multi is not None:
             client.multi_failed = True
         return spec
+    if not client.authenticated and "no_auth" not in spec.flags:
+        _stats(server, argv).rejected_calls += 1
+        return CommandError(NOAUTH)
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
@@ -158,6 +162,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
             spec is not None
             and spec.plain
             and client.multi is None
+            and client.authenticated
             and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
         ):
             reply = call(client, spec, argv)

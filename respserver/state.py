@@ -94,6 +94,7 @@ class Client:
     # depend on the clock or on chance (set by the handler through propagate_as).
     rewritten: list[list[bytes]] | None = None
     loader: bool = False  # replays a data set: runs while the server is loading
+    authenticated: bool = True  # False until AUTH when requirepass is set (new_client decides)
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
@@ -156,6 +157,7 @@ class Server:
 
     def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
         client = Client(self, self._next_client_id, addr, laddr, fd)
+        client.authenticated = not self.config["requirepass"]
         self._next_client_id += 1
         self.clients[client.id] = client
         self.total_connections += 1
@@ -171,6 +173,16 @@ class Server:
             if db.expires:
                 db.expire_cycle()
         self.persistence.cron()
+        self.close_idle_clients()
+
+    def close_idle_clients(self) -> None:
+        """``timeout``: close a client that sent nothing for that many seconds."""
+        timeout = int(self.config["timeout"])
+        if timeout:
+            idle_since = time.time() - timeout
+            for client in list(self.clients.values()):
+                if client.last_interaction < idle_since:
+                    client.kill()
 
     @property
     def total_commands(self) -> int:

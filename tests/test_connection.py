@@ -156,6 +156,45 @@ def test_auth_with_requirepass(diff):
         diff.do("CONFIG", "SET", "requirepass", "")
 
 
+def test_requirepass_gates_every_command_but_the_handshake(resp_port, redis_port):
+    """Connections opened after requirepass is set: unknown commands and arity errors come
+    first, then NOAUTH for all but AUTH, HELLO, QUIT, RESET (Redis's no_auth commands)."""
+    admins = [RawConnection(port) for port in (resp_port, redis_port)]
+    for admin in admins:
+        assert admin.call("CONFIG", "SET", "requirepass", "s3cret") == b"+OK\r\n"
+    try:
+        ours, real = RawConnection(resp_port), RawConnection(redis_port)
+        for args in [
+            ("FOO",),
+            ("GET",),
+            ("GET", "a"),
+            ("PING",),
+            ("CLIENT", "ID"),
+            ("MULTI",),
+            ("HELLO", "3"),
+            ("HELLO",),
+            ("HELLO", "4"),
+            ("HELLO", "3", "SETNAME", "named"),
+            ("HELLO", "3", "AUTH", "default", "wrong"),
+            ("AUTH", "wrong"),
+            ("AUTH", "s3cret"),
+            ("GET", "a"),
+            ("CLIENT", "GETNAME"),
+            ("RESET",),
+            ("GET", "a"),
+            ("AUTH", "default", "s3cret"),
+            ("SET", "a", "1"),
+            ("DEL", "a"),
+        ]:
+            assert ours.call(*args) == real.call(*args), args
+        ours.close()
+        real.close()
+    finally:
+        for admin in admins:  # authenticated before the change: still so
+            assert admin.call("CONFIG", "SET", "requirepass", "") == b"+OK\r\n"
+            admin.close()
+
+
 def test_redis_py_handshakes(resp_port):
     for protocol in (2, 3):
         r = redis.Redis(port=resp_port, protocol=protocol, decode_responses=True)

@@ -7,6 +7,7 @@ no ``requirepass`` it takes any password, as Redis's default ``nopass`` user doe
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from respserver.commands.common import to_int
@@ -15,12 +16,17 @@ from respserver.commands.transactions import end_transaction
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
 from respserver.protocol import OK, PONG, SimpleString, Verbatim
 from respserver.registry import command, container
-from respserver.state import VERSION, Client, Server
+from respserver.state import VERSION, Client
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 NO_PASSWORD_SET = (
     "ERR AUTH <password> called without any password configured for the default user. "
     "Are you sure your configuration is correct?"
+)
+HELLO_NOAUTH = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
+    " AUTH <user> <pass> option can be used to authenticate the client and select the RESP"
+    " protocol version at the same time"
 )
 BAD_CLIENT_ID = "ERR client-id should be greater than 0"
 CLIENT_TYPES = ("normal", "slave", "replica", "master", "pubsub")
@@ -94,11 +100,15 @@ def quit(ctx: Client, *_: bytes) -> SimpleString:
 # --- authentication and handshake ---------------------------------------------------------------
 
 
-def authenticate(server: Server, username: bytes, password: bytes) -> None:
-    """Check credentials against the one user, ``default``; raise WRONGPASS if they fail."""
-    requirepass = server.config["requirepass"].encode()
-    if username != b"default" or (requirepass and password != requirepass):
+def authenticate(ctx: Client, username: bytes, password: bytes) -> None:
+    """Check credentials against the one user, ``default``, in constant time (a timing must not
+    tell how much of a guess was right); raise WRONGPASS if they fail, else the connection is
+    authenticated."""
+    requirepass = ctx.server.config["requirepass"].encode()
+    right_password = hmac.compare_digest(password, requirepass) if requirepass else True
+    if not (username == b"default" and right_password):
         raise CommandError(WRONGPASS)
+    ctx.authenticated = True
 
 
 @command(
@@ -120,7 +130,7 @@ def auth(ctx: Client, *args: bytes) -> SimpleString:
         if not ctx.server.config["requirepass"]:
             raise CommandError(NO_PASSWORD_SET)
         args = (b"default", *args)
-    authenticate(ctx.server, *args)
+    authenticate(ctx, *args)
     return OK
 
 
@@ -153,13 +163,15 @@ def hello(ctx: Client, *args: bytes) -> dict:
     while i < len(args):
         option, more = args[i].lower(), len(args) - 1 - i
         if option == b"auth" and more >= 2:
-            authenticate(ctx.server, args[i + 1], args[i + 2])
+            authenticate(ctx, args[i + 1], args[i + 2])
             i += 3
         elif option == b"setname" and more >= 1:
             _set_name(ctx, args[i + 1])
             i += 2
         else:
             raise CommandError(f"ERR Syntax error in HELLO option '{_text(args[i])}'")
+    if not ctx.authenticated:
+        raise CommandError(HELLO_NOAUTH)
     if version:
         ctx.resp = version
     return {
@@ -186,6 +198,7 @@ def reset(ctx: Client) -> SimpleString:
     ctx.db = ctx.server.databases[0]
     ctx.resp = 2
     ctx.name = b""
+    ctx.authenticated = not ctx.server.config["requirepass"]  # as a new connection
     end_transaction(ctx)
     return SimpleString(b"RESET")
 
