@@ -7,6 +7,7 @@ changes unless everything is valid, and the first problem is the one reported.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,11 @@ class Param:
 
     normalise: Callable[[bytes], str] | None  # None: CONFIG SET refuses the parameter
     refusal: str = "can't set immutable config"
+    # For a value that updates part of the current one: (current, value) -> the new value.
+    merge: Callable[[str, bytes], str] | None = None
+
+    def apply(self, current: str, value: bytes) -> str:
+        return self.merge(current, value) if self.merge else self.normalise(value)
 
 
 def _text(value: bytes) -> str:
@@ -134,6 +140,48 @@ def _hz(value: bytes) -> str:
     return str(min(max(int(_HZ.normalise(value)), 1), 500))
 
 
+_BUFFER_CLASSES = {"normal": "normal", "slave": "slave", "replica": "slave", "pubsub": "pubsub"}
+
+
+def _output_buffer_limit(current: str, value: bytes) -> str:
+    """``class hard soft soft-seconds ...``: the classes given replace theirs in ``current``."""
+    words = _text(value).split()
+    if len(words) % 4:
+        raise InvalidValue("Wrong number of arguments in buffer limit configuration.")
+    limits = output_buffer_limits(current)
+    for i in range(0, len(words), 4):
+        name = _BUFFER_CLASSES.get(words[i].lower())
+        if name is None:
+            raise InvalidValue("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = (_memory(w.encode()) for w in words[i + 1 : i + 3])
+            seconds = int(words[i + 3])
+        except (InvalidValue, ValueError):
+            raise InvalidValue(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            ) from None
+        if seconds < 0:
+            raise InvalidValue(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+            )
+        limits[name] = (hard, soft, seconds)
+    return " ".join(f"{name} {h} {s} {t}" for name, (h, s, t) in limits.items())
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_limits(text: str) -> tuple[tuple[str, tuple[int, int, int]], ...]:
+    words = text.split()
+    return tuple(
+        (words[i], (int(words[i + 1]), int(words[i + 2]), int(words[i + 3])))
+        for i in range(0, len(words), 4)
+    )
+
+
+def output_buffer_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """The ``client-output-buffer-limit`` value as {class: (hard, soft, soft seconds)}."""
+    return dict(_parsed_limits(text))
+
+
 IMMUTABLE = Param(None)
 PROTECTED = Param(None, "can't set protected config")
 STRING = Param(_text)
@@ -197,6 +245,7 @@ PARAMS: dict[str, Param] = {
     "lazyfree-lazy-user-del": BOOLEAN,
     "activerehashing": BOOLEAN,
     "query-indexes": BOOLEAN,
+    "client-output-buffer-limit": Param(_text, merge=_output_buffer_limit),
 }
 
 
@@ -232,7 +281,7 @@ def set_many(config: dict[str, str], args: tuple[bytes, ...]) -> None:
     updates = {}
     for param, (name, value) in chosen.items():
         try:
-            updates[param] = PARAMS[param].normalise(value)
+            updates[param] = PARAMS[param].apply(config[param], value)
         except InvalidValue as exc:
             raise CommandError(_failed(name, str(exc))) from None
     config.update(updates)
@@ -249,8 +298,8 @@ def apply_directives(config: dict[str, str], directives: list[tuple[str, str]]) 
         param = canonical(name.encode())
         if param is None:
             raise ValueError(f"'{name} \"{value}\"': Bad directive or wrong number of arguments")
-        normalise = PARAMS[param].normalise or _text
+        spec = PARAMS[param] if PARAMS[param].normalise else STRING
         try:
-            config[param] = normalise(value.encode())
+            config[param] = spec.apply(config.get(param, ""), value.encode())
         except InvalidValue as exc:
             raise ValueError(f"'{name} \"{value}\"': {exc}") from None

@@ -9,6 +9,7 @@ block): shared/PERFORMANCE.md measured Trio's SocketStream wrapper as most of a 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,9 @@ class Connection:
                 if sent < len(replies):
                     self.outbox += memoryview(replies)[sent:]
                     self.nursery.start_soon(self._until_gone, self._flush)
+            self.client.pending_output = len(self.outbox)
+            if self.outbox and any(self.server.output_limits()[:2]):
+                self.client.over_output_limit(len(self.outbox))
             if self.client.closing:
                 # QUIT: the replies are out (or in the outbox); end the reads, as an EOF would.
                 with contextlib.suppress(OSError):
@@ -168,6 +172,7 @@ class Connection:
             except BlockingIOError:
                 continue
             del self.outbox[:sent]
+            self.client.pending_output = len(self.outbox)
         self._unpark()
 
     async def _park(self) -> None:
@@ -187,6 +192,34 @@ class Connection:
 
 
 MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
+# Redis 7.0's text, word for word (its "Setup a an" included): clients match on it.
+DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no"
+    b" password is set for the default user. In this mode connections are only accepted from"
+    b" the loopback interface. If you want to connect from external computers to Redis you may"
+    b" adopt one of the following solutions: 1) Just disable protected mode sending the command"
+    b" 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from"
+    b" the same host the server is running, however MAKE SURE Redis is not publicly accessible"
+    b" from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2)"
+    b" Alternatively you can just disable the protected mode by editing the Redis configuration"
+    b" file, and setting the protected mode option to 'no', and then restarting the server. 3)"
+    b" If you started the server manually just for testing, restart it with the"
+    b" '--protected-mode no' option. 4) Setup a an authentication password for the default"
+    b" user. NOTE: You only need to do one of the above things in order for the server to start"
+    b" accepting connections from the outside.\r\n"
+)
+
+
+def _refusal(server: Server, sock: socket.socket) -> bytes | None:
+    """Why a new connection is turned away, in Redis's words, or None: protected mode (no
+    password, and the peer is not on loopback), then maxclients."""
+    config = server.config
+    if config["protected-mode"] == "yes" and not config["requirepass"]:
+        if not ipaddress.ip_address(sock.getpeername()[0]).is_loopback:
+            return DENIED
+    if len(server.clients) >= int(config["maxclients"]):
+        return MAX_CLIENTS
+    return None
 
 
 def make_handler(server: Server, owner: Owner):
@@ -199,10 +232,11 @@ def make_handler(server: Server, owner: Owner):
         sock = socket.socket(family, socket.SOCK_STREAM, fileno=fd)
         sock.setblocking(False)
         try:
-            if len(server.clients) >= int(server.config["maxclients"]):
+            refusal = _refusal(server, sock)
+            if refusal is not None:
                 server.rejected_connections += 1  # told why, then closed, as Redis does
                 with contextlib.suppress(OSError):
-                    sock.send(MAX_CLIENTS)
+                    sock.send(refusal)
                 return
             await Connection(sock, server, owner).run()
         finally:

@@ -152,6 +152,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
     out = bytearray()
     encode_into = protocol.encode_into
     spellings = {} if client.server.loading else _SPELLINGS  # loading: every command checked
+    limited = any(client.server.output_limits()[:2])
     client.last_interaction = time.time()
     for argv in commands:
         if client.closing:
@@ -169,6 +170,8 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
         else:
             reply = execute(client, argv)
         encode_into(out, reply, client.resp == 3)
+        if limited and client.over_output_limit(len(out)):
+            return bytearray()  # the client is closed: its replies go nowhere
     return out
 
 

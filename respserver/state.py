@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from respserver.config import apply_directives
+from respserver.config import apply_directives, output_buffer_limits
 from respserver.index import Indexes
 from respserver.keyspace import Database, Listener
 from respserver.persistence import Persistence
+
+log = logging.getLogger("respserver")
 
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
 
@@ -63,6 +66,9 @@ def default_config() -> dict[str, str]:
         "maxmemory-samples": "5",
         "lazyfree-lazy-user-del": "no",
         "tcp-backlog": "511",
+        "client-output-buffer-limit": (
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        ),
         "query-indexes": "yes",  # respserver's own: "no" makes QUERY scan and drop its indexes
     }
 
@@ -95,9 +101,35 @@ class Client:
     rewritten: list[list[bytes]] | None = None
     loader: bool = False  # replays a data set: runs while the server is loading
     authenticated: bool = True  # False until AUTH when requirepass is set (new_client decides)
+    over_soft_limit_since: float | None = None  # output past the soft limit since then
+    pending_output: int = 0  # reply bytes the transport holds, not yet sent (it keeps this)
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
+
+    def over_output_limit(self, pending: int) -> bool:
+        """Redis's checkClientOutputBufferLimits for a normal client holding ``pending`` bytes
+        of replies: past the hard limit, or past the soft one for longer than its seconds.
+        Closes the client when so."""
+        hard, soft, seconds = self.server.output_limits()
+        if soft and pending > soft:
+            now = time.monotonic()
+            if self.over_soft_limit_since is None:
+                self.over_soft_limit_since = now
+            over = now - self.over_soft_limit_since > seconds
+        else:
+            self.over_soft_limit_since = None
+            over = False
+        if over or (hard and pending > hard):
+            log.warning(
+                "Client id=%d addr=%s closed for overcoming of output buffer limits.",
+                self.id,
+                self.addr,
+            )
+            self.closing = True
+            self.kill()
+            return True
+        return False
 
     def propagate_as(self, *commands: list[bytes]) -> None:
         """Log ``commands`` for this write instead of its arguments: the deterministic form
@@ -155,6 +187,10 @@ class Server:
         self.dirty = 0  # writes since start (Redis's server.dirty)
         self.last_save = int(time.time())
 
+    def output_limits(self) -> tuple[int, int, int]:
+        """The normal class's (hard, soft, soft seconds) of client-output-buffer-limit."""
+        return output_buffer_limits(self.config["client-output-buffer-limit"])["normal"]
+
     def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
         client = Client(self, self._next_client_id, addr, laddr, fd)
         client.authenticated = not self.config["requirepass"]
@@ -174,6 +210,10 @@ class Server:
                 db.expire_cycle()
         self.persistence.cron()
         self.close_idle_clients()
+        if any(self.output_limits()[:2]):
+            for client in list(self.clients.values()):
+                if client.pending_output:  # the soft limit's time runs while nothing is read
+                    client.over_output_limit(client.pending_output)
 
     def close_idle_clients(self) -> None:
         """``timeout``: close a client that sent nothing for that many seconds."""

@@ -61,6 +61,7 @@ def test_image_steps_install_a_server_that_answers(tmp_path):
             subprocess.run(rest, shell=True, cwd=app, env=env, check=True, timeout=600)
     cmd = json.loads(dict(steps)["CMD"])
     assert cmd[cmd.index("--bind") + 1] == "0.0.0.0"
+    assert cmd[cmd.index("--protected-mode") + 1] == "no"  # clients come from the bridge
     # Same command, but on loopback and a free port: tests talk to 127.0.0.1 only.
     port = free_port()
     cmd[cmd.index("--bind") + 1] = "127.0.0.1"

@@ -3,8 +3,10 @@ as Redis does, timeout closes idle clients, requirepass holds from the first byt
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -60,3 +62,97 @@ def test_requirepass_from_the_start_and_redis_py(tmp_path):
             r = redis.Redis(port=server.port, password="s3cret", protocol=protocol)
             assert r.set("k", "v") and r.get("k") == b"v"
             r.close()
+
+
+def read_until_closed(sock: socket.socket) -> int:
+    """Bytes received until the server closes the connection (a reset counts as a close)."""
+    total = 0
+    sock.settimeout(15)
+    try:
+        while chunk := sock.recv(65536):
+            total += len(chunk)
+    except ConnectionResetError:
+        pass
+    return total
+
+
+@contextlib.contextmanager
+def reader_of_big_values(limits: str) -> Iterator[tuple[redis.Redis, socket.socket]]:
+    """A server with ``client-output-buffer-limit`` = ``limits`` and a 100 kB string at
+    ``big``: a redis-py client, and a raw socket with a small receive buffer."""
+    with ServerThread(port=0, config={"client-output-buffer-limit": limits}) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        r.set("big", "x" * 100_000)
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        yield r, sock
+        sock.close()
+        r.close()
+
+
+def test_a_client_that_does_not_read_is_cut_off_at_the_hard_limit():
+    with reader_of_big_values("normal 1mb 0 0") as (r, hog):
+        with contextlib.suppress(OSError):  # the server may close it while we still send
+            hog.sendall(b"GET big\r\n" * 3000)  # 300 MB of replies, never read in time
+        time.sleep(0.5)
+        assert read_until_closed(hog) < 5_000_000, "the server kept sending past its limit"
+        assert r.get("big") == b"x" * 100_000  # everyone else is served
+
+
+def test_soft_limit_closes_a_client_that_stays_over_it():
+    with reader_of_big_values("normal 0 200kb 1") as (r, slow):
+        slow.sendall(b"GET big\r\n" * 10)  # 1 MB of replies, mostly left in the server
+        time.sleep(2.5)  # past the soft limit for more than a second
+        assert read_until_closed(slow) < 1_000_000
+        pipe = r.pipeline(transaction=False)  # the same, read at once: not cut off
+        for _ in range(10):
+            pipe.get("big")
+        assert pipe.execute() == [b"x" * 100_000] * 10
+        assert r.ping()
+        r.close()
+
+
+def test_client_output_buffer_limit_config_matches_redis(diff):
+    for value in ["normal 1mb 512kb 10", "normal 1mb 512kb", "foo 1 2 3", "normal x 2 3",
+                  "master 1 2 3", "", "replica 1 2 3 pubsub 4 5 6", "normal 0 0 0"]:  # fmt: skip
+        diff.do("CONFIG", "SET", "client-output-buffer-limit", value)
+        diff.do("CONFIG", "GET", "client-output-buffer-limit")
+    diff.do(
+        "CONFIG", "SET", "client-output-buffer-limit",
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    )  # fmt: skip
+
+
+def outward_address() -> str:
+    """This machine's own non-loopback IPv4 address (connecting a UDP socket sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))
+        address = probe.getsockname()[0]
+    assert not address.startswith("127."), "no non-loopback interface to test from"
+    return address
+
+
+def test_protected_mode_denies_non_loopback_clients_like_redis(tmp_path):
+    """Both servers listen on loopback and on this host's own address; a client arriving on
+    the latter is not on loopback (and the traffic never leaves the machine)."""
+    outward = outward_address()
+    bind = f"127.0.0.1 {outward}"
+    with ServerThread(port=0, bind=bind) as server, redis_server_on(tmp_path, bind=bind) as port:
+        for config in ({}, {"requirepass": "s3cret"}, {"protected-mode": "no"}):
+            replies = []
+            for target in (server.port, port):
+                admin = RawConnection(target)
+                for name, value in config.items():
+                    assert admin.call("CONFIG", "SET", name, value) == b"+OK\r\n"
+                outsider = socket.create_connection((outward, target), timeout=5)
+                outsider.sendall(b"PING\r\n")
+                replies.append(outsider.recv(4096))
+                outsider.close()
+                assert admin.call("PING") == b"+PONG\r\n"  # loopback: always let in
+                admin.call("AUTH", "s3cret")
+                for name, value in {"requirepass": "", "protected-mode": "yes"}.items():
+                    admin.call("CONFIG", "SET", name, value)
+                admin.close()
+            assert replies[0] == replies[1], config
+            if not config:
+                assert replies[0].startswith(b"-DENIED Redis is running in protected mode")
