@@ -15,6 +15,7 @@ import trio
 from respserver import aof
 from respserver.config import apply_directives
 from respserver.persistence import LoadError
+from respserver.protocol import ProtocolError, split_inline
 from respserver.server import RunningServer, serve
 
 # redis-server's --loglevel names mapped onto logging's levels.
@@ -43,16 +44,64 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="A Redis-protocol server on Trio, with QUERY. Any other configuration"
         " parameter is given as redis-server takes it: --appendonly yes --dir /data ...",
     )
-    parser.add_argument("--port", type=int, default=6379, help="TCP port; 0 picks a free one")
-    parser.add_argument(
-        "--bind", default="127.0.0.1", help="address(es) to listen on, space-separated"
-    )
-    parser.add_argument("--databases", type=int, default=16, help="number of databases")
-    parser.add_argument("--loglevel", choices=LOG_LEVELS, default="notice")
-    parser.add_argument("--hz", type=int, default=10, help="active expiry cycles per second")
-    args, rest = parser.parse_known_args(argv)
+    parser.add_argument("--port", type=int, help="TCP port (6379); 0 picks a free one")
+    parser.add_argument("--bind", help="address(es) to listen on, space-separated (127.0.0.1)")
+    parser.add_argument("--databases", type=int, help="number of databases (16)")
+    parser.add_argument("--loglevel", choices=LOG_LEVELS)
+    parser.add_argument("--hz", type=int, help="active expiry cycles per second (10)")
+    argv = sys.argv[1:] if argv is None else argv
+    config_file = argv[0] if argv and not argv[0].startswith("-") else None
+    args, rest = parser.parse_known_args(argv[1:] if config_file else argv)
+    args.config_file = config_file
     args.directives = _directives(parser, rest)
     return args
+
+
+def configuration(args: argparse.Namespace) -> dict[str, str]:
+    """The configuration to start with: the file's directives (if a file was given), then the
+    command line's, later ones winning, as redis-server reads them. Raises ValueError."""
+    config = {"port": "6379", "bind": "127.0.0.1", "databases": "16"}
+    if args.config_file:
+        apply_directives(config, read_config_file(args.config_file))
+    flags = [
+        (name, getattr(args, name)) for name in ("port", "bind", "databases", "loglevel", "hz")
+    ]
+    apply_directives(config, [(name, str(value)) for name, value in flags if value is not None])
+    apply_directives(config, args.directives)
+    for name in ("port", "databases"):
+        if not config[name].isdigit():
+            raise ValueError(f"'{name} \"{config[name]}\"': argument must be a number")
+    return config
+
+
+def read_config_file(path: str) -> list[tuple[str, str]]:
+    """A redis.conf-style file's directives: one per line, split as Redis splits them (quotes,
+    escapes), ``#`` comments; several ``save`` lines add up, as in Redis."""
+    directives: list[tuple[str, str]] = []
+    saves: list[str] = []
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, start=1):
+            line = raw.strip()
+            if not line or line.startswith(b"#"):
+                continue
+            try:
+                words = [w.decode("utf-8", "surrogateescape") for w in split_inline(line)]
+            except ProtocolError:
+                raise ValueError(
+                    f"{path}, line {number}: Unbalanced quotes in configuration line"
+                ) from None
+            name, values = words[0].lower(), words[1:]
+            if not values:
+                shown = line.decode(errors="replace")
+                raise ValueError(
+                    f"{path}, line {number}: '{shown}': Bad directive or wrong number of arguments"
+                )
+            if name == "save":
+                saves = [] if values == [""] else [*saves, *values]
+                directives.append(("save", " ".join(saves)))
+            else:
+                directives.append((name, " ".join(values)))
+    return directives
 
 
 def _directives(parser: argparse.ArgumentParser, rest: list[str]) -> list[tuple[str, str]]:
@@ -98,13 +147,18 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["check-aof"]:
         raise SystemExit(check_aof(argv[1:]))
     args = parse_args(argv)
+    try:
+        config = configuration(args)
+    except (OSError, ValueError) as exc:
+        print(f"*** FATAL CONFIG ERROR *** {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     # Every request allocates a few lists and tuples, so the default young-generation threshold
     # (700) ran a collection every few batches; measured with scripts/bench, a larger one cut
     # the CPU per pipelined HSET by about a fifth. Only the standalone server changes this
     # process-wide setting: an embedding application keeps its own.
     gc.set_threshold(50_000, 20, 20)
     logging.basicConfig(
-        level=LOG_LEVELS[args.loglevel],
+        level=LOG_LEVELS[config.get("loglevel", "notice")],
         format=f"{os.getpid()}:M %(asctime)s.%(msecs)03d %(mark)s %(message)s",
         datefmt="%d %b %Y %H:%M:%S",
         stream=sys.stdout,
@@ -112,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_redis_mark)
     try:
-        trio.run(partial(run, args))
+        trio.run(partial(run, config))
     except* LoadError as group:
         for exc in _leaves(group):
             logging.getLogger("respserver").error("%s", exc)
@@ -129,21 +183,16 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
     ]
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(config: dict[str, str]) -> None:
     log = logging.getLogger("respserver")
-    config = {"hz": str(args.hz), "loglevel": args.loglevel}
-    try:
-        apply_directives(config, args.directives)
-    except ValueError as exc:
-        log.error("Bad directive on the command line: %s", exc)
-        raise SystemExit(1) from None
+    port, bind, databases = int(config["port"]), config["bind"], int(config["databases"])
     if not os.path.isdir(config.get("dir", ".")):
         log.error("Can't chdir to '%s': No such file or directory", config["dir"])
         raise SystemExit(1)
     async with trio.open_nursery() as nursery:
 
         async def serve_until_stopped(task_status: trio.TaskStatus[RunningServer]) -> None:
-            await serve(args.port, args.bind, args.databases, config, task_status=task_status)
+            await serve(port, bind, databases, config, task_status=task_status)
             nursery.cancel_scope.cancel()  # stopped by SHUTDOWN: stop waiting for signals
 
         server: RunningServer = await nursery.start(serve_until_stopped)

@@ -26,31 +26,27 @@ def wrong_arity(fullname: str) -> CommandError:
     return CommandError(f"ERR wrong number of arguments for '{fullname}' command")
 
 
+def c_string(data: bytes, limit: int = 128) -> str:
+    """What C's ``%.128s`` prints of ``data`` (Redis echoes user input so): up to the first NUL
+    byte, at most ``limit`` bytes; bytes that are not UTF-8 go back out as they came."""
+    return data.split(b"\0", 1)[0][:limit].decode("utf-8", "surrogateescape")
+
+
 def _quoted_preview(args: Sequence[bytes]) -> str:
-    # Redis bounds user input echoed in errors to about 128 characters.
-    preview = ""
+    # Redis bounds user input echoed in errors to about 128 bytes.
+    preview = b""
     for arg in args:
         if len(preview) >= 128:
             break
-        preview += "'" + arg.decode("utf-8", "replace")[: 128 - len(preview)] + "' "
-    return preview
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ")
+        preview += b"'" + arg.split(b"\0", 1)[0][: 128 - len(preview)] + b"' "
+    return preview.decode("utf-8", "surrogateescape")
 
 
 def unknown_command(name: bytes, args: Sequence[bytes]) -> CommandError:
-    shown = name.decode("utf-8", "replace")[:128]
     return CommandError(
-        _one_line(
-            f"ERR unknown command '{shown}', with args beginning with: {_quoted_preview(args)}"
-        )
+        f"ERR unknown command '{c_string(name)}', with args beginning with: {_quoted_preview(args)}"
     )
 
 
 def unknown_subcommand(sub: bytes, container: str) -> CommandError:
-    shown = sub.decode("utf-8", "replace")[:128]
-    return CommandError(
-        _one_line(f"ERR unknown subcommand '{shown}'. Try {container.upper()} HELP.")
-    )
+    return CommandError(f"ERR unknown subcommand '{c_string(sub)}'. Try {container.upper()} HELP.")

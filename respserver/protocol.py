@@ -59,14 +59,21 @@ class RequestParser:
         # frame: only then can an inline command begin.
         self._aligned = True
         self._inline = b""
-        self._pending = 0
+        self._pending = 0  # bytes fed since the last boundary
+        self._consumed = 0  # of those, the bytes of frames hiredis completed
         # The bytes of the frame hiredis is still waiting on (b"" on a boundary; None once it
         # outgrows PARTIAL_TRACK_LIMIT), so its headers can be checked before it completes.
         self._partial: bytes | None = b""
+        # A frame header with a NUL before its '\r': Redis finds the '\r' with strchr, which
+        # stops at the NUL, so it waits for more (until the header is too big); so do we.
+        self._stalled: bytes | None = None
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         commands: list[list[bytes]] = []
         try:
+            if self._stalled is not None:
+                self._stall(self._stalled + data)
+                return commands
             while data:
                 if self._aligned:
                     data = self._take_inline(data, commands)
@@ -101,7 +108,14 @@ class RequestParser:
             except hiredis.ProtocolError as exc:
                 rest = self._inline_rest(data, frames)
                 if rest is None:
-                    raise ProtocolError(_redis_wording(str(exc))) from None
+                    # hiredis may have read on into a nested type ('%', '*') before failing:
+                    # Redis names the first byte where it expected '$'.
+                    stream = (self._partial or b"") + data
+                    bad = self._check_frames(stream)
+                    if bad is None:  # by Redis's reading, a frame still to come: wait for it
+                        self._stall(stream[sum(map(_encoded_len, frames)) :])
+                        return b""
+                    raise bad[1] if bad else ProtocolError(_redis_wording(str(exc))) from None
                 return rest
             if frame is _NEED_DATA:
                 break
@@ -111,26 +125,47 @@ class RequestParser:
             if type(frame) is list and frame:
                 for arg in frame:
                     if type(arg) is not bytes:
-                        if arg is None:
-                            raise ProtocolError("invalid bulk length")
+                        # A nested or null element: Redis's checks say which (`$-1` and `*-1`
+                        # both come back as None).
+                        bad = self._check_frames((self._partial or b"") + data)
+                        if bad is not None:
+                            raise bad[1]
                         raise ProtocolError(f"expected '$', got '{_TYPE_BYTE.get(type(arg), '?')}'")
                 commands.append(frame)
-            elif frame:
-                # A non-array at a frame start: Redis reads that line as an inline command.
+            elif frame is not None and type(frame) is not list:
+                # A non-array at a frame start (a 0 or b"" too): Redis reads that line as an
+                # inline command.
                 rest = self._inline_rest(data, frames)
                 if rest is None:
                     raise ProtocolError("expected '*'")
                 return rest
-        self._aligned = type(last) is list and bool(last) and _ends_with_frame(data, last)
+        # On a boundary when the frames hiredis completed account for every byte fed since the
+        # last one (has_data alone misses an array whose elements so far were all read, and the
+        # tail of a read can mimic a frame).
+        fed = self._pending + len(data)
+        self._aligned = (
+            not reader.has_data()
+            and type(last) is list
+            and bool(last)
+            and self._consumed + sum(map(_encoded_len, frames)) == fed
+        )
         if self._aligned:
-            self._pending = 0
+            self._pending = self._consumed = 0
             self._partial = b""
         else:
+            self._consumed += sum(map(_encoded_len, frames))
             self._pending += len(data)
             if self._pending > self.max_query_buffer:
                 raise QueryBufferLimit()
             self._track_partial(data, frames)
         return b""
+
+    def _stall(self, stream: bytes) -> None:
+        """Hold ``stream`` (a frame whose header a NUL hides) until it breaks a limit."""
+        bad = self._check_frames(stream)
+        if bad is not None:
+            raise bad[1]
+        self._stalled = stream
 
     def _track_partial(self, data: bytes, completed: list[list[bytes] | None]) -> None:
         """hiredis holds an incomplete frame: find its bytes and check what Redis checks as
@@ -156,7 +191,7 @@ class RequestParser:
         while pos < size and stream[pos] == 0x2A:  # '*'
             frame_start = pos
             problem = None
-            end = stream.find(b"\r\n", pos)
+            end = _header_end(stream, pos)
             if end < 0:
                 if size - pos > INLINE_MAX_SIZE:
                     problem = "too big mbulk count string"
@@ -169,13 +204,14 @@ class RequestParser:
             for _ in range(max(count, 0)):
                 if pos >= size:
                     return None
-                if stream[pos] != 0x24:  # '$'
-                    problem = f"expected '$', got '{chr(stream[pos])}'"
-                    break
-                end = stream.find(b"\r\n", pos)
+                end = _header_end(stream, pos)  # Redis finds the line before its '$'
                 if end < 0:
                     if size - pos > INLINE_MAX_SIZE:
                         problem = "too big bulk count string"
+                    break
+                if stream[pos] != 0x24:  # '$'
+                    got = stream[pos : pos + 1].decode("utf-8", "surrogateescape")
+                    problem = f"expected '$', got '{got}'"
                     break
                 length = _parse_int(stream[pos + 1 : end])
                 if length is None or length < 0 or length > self.max_bulk_len:
@@ -202,7 +238,7 @@ class RequestParser:
         self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
         self._aligned = True
         self._partial = b""
-        self._pending = 0
+        self._pending = self._consumed = 0
         return data[offset:]
 
     def _take_inline(self, data: bytes, commands: list[list[bytes]]) -> bytes:
@@ -211,6 +247,9 @@ class RequestParser:
             data, self._inline = self._inline + data, b""
         while data and data[0] != 0x2A:
             newline = data.find(b"\n")
+            nul = data.find(b"\0", 0, newline)
+            if nul >= 0:
+                newline = -1  # Redis looks for the newline with strchr: a NUL hides it
             if newline < 0:
                 if len(data) > INLINE_MAX_SIZE:
                     raise ProtocolError("too big inline request")
@@ -236,12 +275,11 @@ def _encoded_len(frame: list[bytes] | None) -> int:
     return len(hiredis.pack_command(tuple(frame)))
 
 
-def _ends_with_frame(data: bytes, frame: list[bytes]) -> bool:
-    # hiredis does not say whether a frame is pending; if the data ends with the encoding of
-    # the last complete frame, the stream is on a boundary (short of a payload crafted to
-    # mimic it, which only misleads the checks made on that client's own next read).
-    encoded = hiredis.pack_command(tuple(frame))
-    return data.endswith(encoded) if len(data) >= len(encoded) else encoded.endswith(data)
+def _header_end(stream: bytes, pos: int) -> int:
+    """Where the header line at ``pos`` ends as Redis finds it (strchr for '\\r', which a NUL
+    stops), or -1 if it has not arrived."""
+    end = stream.find(b"\r\n", pos)
+    return -1 if end < 0 or b"\0" in stream[pos:end] else end
 
 
 def _redis_wording(hiredis_message: str) -> str:
@@ -256,7 +294,9 @@ def _redis_wording(hiredis_message: str) -> str:
 
 
 def split_inline(line: bytes) -> list[bytes]:
-    """Split an inline request the way Redis's ``sdssplitargs`` does (quotes and escapes)."""
+    """Split an inline request the way Redis's ``sdssplitargs`` does (quotes and escapes). It
+    reads a C string, so a NUL byte ends the line."""
+    line = line.split(b"\0", 1)[0]
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:
@@ -297,7 +337,9 @@ def split_inline(line: bytes) -> list[bytes]:
                 else:
                     current.append(c)
             else:
-                if i >= n or line[i] in b" \t\r\n\v\f":
+                # A token ends at these four only (isspace, which also takes \v and \f, is
+                # for the gaps between tokens), as in sdssplitargs.
+                if i >= n or line[i] in b" \t\r\n":
                     args.append(bytes(current))
                     break
                 c = line[i]
@@ -401,7 +443,9 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
             else:
                 encode_into(out, item, resp3)
     elif isinstance(reply, CommandError):
-        out += b"-%s\r\n" % reply.message.encode()
+        # One line always, as Redis's addReplyErrorFormat makes it: user input may hold \r\n.
+        text = reply.message.replace("\r", " ").replace("\n", " ")
+        out += b"-%s\r\n" % text.encode("utf-8", "surrogateescape")
     elif kind is dict:
         out += (b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(reply) * (1 if resp3 else 2))
         headers = _BULK_HEADERS

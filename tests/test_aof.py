@@ -469,7 +469,7 @@ def test_bad_directive_and_damaged_file_stop_the_cli(tmp_path):
     )  # fmt: skip
     bad = run("--appendfsync", "sometimes")
     assert bad.returncode == 1
-    assert "argument(s) must be one of the following: everysec, always, no" in bad.stdout
+    assert "argument(s) must be one of the following: everysec, always, no" in bad.stderr
     assert run("--nosuch", "1").returncode == 1
     (tmp_path / "appendonly.aof").write_bytes(b"garbage that is not a chunk\r\n" * 3)
     damaged = run("--appendonly", "yes", "--dir", str(tmp_path))

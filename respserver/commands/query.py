@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from respserver.commands.common import to_int
-from respserver.errors import NOT_INTEGER, SYNTAX, CommandError
+from respserver.errors import NOT_INTEGER, SYNTAX, CommandError, c_string
 from respserver.glob import Glob, compile_glob
 from respserver.index import FieldIndex, Indexes, NumericIndex, number, sortable
 from respserver.keyspace import Database
@@ -36,7 +36,7 @@ _EQUALITY = (b"=", b"!=")
 
 def _shown(text: bytes) -> str:
     """User input echoed in an error: bounded and kept to one line, as Redis does."""
-    return text.decode("utf-8", "replace")[:128].replace("\r", " ").replace("\n", " ")
+    return c_string(text)
 
 
 @dataclass(frozen=True, slots=True)
