@@ -197,6 +197,8 @@ PARAMS: dict[str, Param] = {
     "io-threads": IMMUTABLE,
     "cluster-enabled": IMMUTABLE,
     "tcp-backlog": IMMUTABLE,
+    "unixsocket": IMMUTABLE,
+    "unixsocketperm": IMMUTABLE,
     "appendfilename": IMMUTABLE,
     "appenddirname": IMMUTABLE,
     "dir": PROTECTED,

@@ -29,7 +29,10 @@ READ_SIZE = 64 * 1024
 CHECKPOINT_EVERY = 16
 
 
-def _address(sockaddr: tuple) -> str:
+def _address(sockaddr: tuple | str, path: str = "") -> str:
+    """``host:port`` as CLIENT LIST shows it; a unix socket's peer as ``path:0``, as Redis."""
+    if not isinstance(sockaddr, tuple):
+        return f"{path or sockaddr}:0"
     host, port = sockaddr[0], sockaddr[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -58,8 +61,9 @@ class Connection:
         self.sock = sock
         self.server = server
         self.owner = owner
+        local = sock.getsockname()
         self.client = server.new_client(
-            _address(sock.getpeername()), _address(sock.getsockname()), sock.fileno()
+            _address(sock.getpeername(), local), _address(local), sock.fileno()
         )
         self.cancel_scope = trio.CancelScope()
         self.client.kill = self.cancel_scope.cancel
@@ -215,7 +219,8 @@ def _refusal(server: Server, sock: socket.socket) -> bytes | None:
     password, and the peer is not on loopback), then maxclients."""
     config = server.config
     if config["protected-mode"] == "yes" and not config["requirepass"]:
-        if not ipaddress.ip_address(sock.getpeername()[0]).is_loopback:
+        peer = sock.getpeername()  # a unix socket's peer (not a tuple) is local
+        if isinstance(peer, tuple) and not ipaddress.ip_address(peer[0]).is_loopback:
             return DENIED
     if len(server.clients) >= int(config["maxclients"]):
         return MAX_CLIENTS

@@ -21,6 +21,7 @@ PARTIAL_TRACK_LIMIT = 64 * 1024
 # the whole list on reading the header, so counts above this are refused (a documented limit).
 MAX_MULTIBULK_LEN = 2**24
 _LARGE_COUNT = re.compile(rb"\*[0-9]{8}")
+_NEGATIVE_COUNT = re.compile(rb"\*-[1-9][0-9]{0,18}\r\n")
 
 
 class ProtocolError(Exception):
@@ -112,7 +113,11 @@ class RequestParser:
                     # Redis names the first byte where it expected '$'.
                     stream = (self._partial or b"") + data
                     bad = self._check_frames(stream)
-                    if bad is None:  # by Redis's reading, a frame still to come: wait for it
+                    if bad is None:
+                        skipped = self._skip_empty_frame(data, frames)
+                        if skipped is not None:
+                            return skipped
+                        # By Redis's reading, a frame still to come: wait for it.
                         self._stall(stream[sum(map(_encoded_len, frames)) :])
                         return b""
                     raise bad[1] if bad else ProtocolError(_redis_wording(str(exc))) from None
@@ -143,11 +148,9 @@ class RequestParser:
         # last one (has_data alone misses an array whose elements so far were all read, and the
         # tail of a read can mimic a frame).
         fed = self._pending + len(data)
+        consumed = self._consumed + sum(map(_encoded_len, frames))
         self._aligned = (
-            not reader.has_data()
-            and type(last) is list
-            and bool(last)
-            and self._consumed + sum(map(_encoded_len, frames)) == fed
+            not reader.has_data() and type(last) is list and bool(last) and consumed == fed
         )
         if self._aligned:
             self._pending = self._consumed = 0
@@ -159,6 +162,21 @@ class RequestParser:
                 raise QueryBufferLimit()
             self._track_partial(data, frames)
         return b""
+
+    def _skip_empty_frame(self, data: bytes, frames: list[list[bytes] | None]) -> bytes | None:
+        """A negative count other than -1 (``*-5``): Redis skips the frame as empty, hiredis
+        refuses it. Restart after it with a fresh reader; None if that is not the failure."""
+        if self._partial is None:
+            return None
+        offset = sum(map(_encoded_len, frames)) - len(self._partial)
+        match = _NEGATIVE_COUNT.match(data, max(offset, 0)) if offset >= 0 else None
+        if match is None:
+            return None
+        self._reader = hiredis.Reader(notEnoughData=_NEED_DATA)
+        self._aligned = True
+        self._partial = b""
+        self._pending = self._consumed = 0
+        return data[match.end() :]
 
     def _stall(self, stream: bytes) -> None:
         """Hold ``stream`` (a frame whose header a NUL hides) until it breaks a limit."""
@@ -262,10 +280,15 @@ class RequestParser:
         return data
 
 
+_STRING2LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
+
+
 def _parse_int(text: bytes) -> int | None:
-    if not text or not (text.isdigit() or (text[0] == 0x2D and text[1:].isdigit())):
+    """Redis's string2ll: no sign but '-', no leading zeros, no spaces, within 64 bits."""
+    if _STRING2LL.fullmatch(text) is None:
         return None
-    return int(text)
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _encoded_len(frame: list[bytes] | None) -> int:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import queue
+import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,10 +87,26 @@ async def _serve(
                     partial(trio.serve_tcp, handler, port, host=host, backlog=BACKLOG)
                 )
                 port = port or listeners[0].socket.getsockname()[1]
+            if state.config["unixsocket"]:
+                unix = unix_listener(state.config["unixsocket"], state.config["unixsocketperm"])
+                await nursery.start(trio.serve_listeners, handler, [unix])
             bound_host, bound_port = listeners[0].socket.getsockname()[:2]
             state.config["port"] = str(bound_port)
             state.config["bind"] = bind
             task_status.started(RunningServer(bound_host, bound_port, state, scope))
+
+
+def unix_listener(path: str, permissions: str) -> trio.SocketListener:
+    """Listen on the unix socket ``path`` (replacing a stale one), with ``unixsocketperm``'s
+    octal mode when it is not 0, as redis-server does."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    if int(permissions, 8):
+        os.chmod(path, int(permissions, 8))
+    sock.listen(BACKLOG)
+    return trio.SocketListener(trio.socket.from_stdlib_socket(sock))
 
 
 async def fsync_every_second(persistence: Persistence) -> None:

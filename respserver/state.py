@@ -66,6 +66,8 @@ def default_config() -> dict[str, str]:
         "maxmemory-samples": "5",
         "lazyfree-lazy-user-del": "no",
         "tcp-backlog": "511",
+        "unixsocket": "",
+        "unixsocketperm": "0",
         "client-output-buffer-limit": (
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
         ),

@@ -4,7 +4,9 @@ as Redis does, timeout closes idle clients, requirepass holds from the first byt
 from __future__ import annotations
 
 import contextlib
+import resource
 import socket
+import stat
 import time
 from collections.abc import Iterator
 
@@ -156,3 +158,50 @@ def test_protected_mode_denies_non_loopback_clients_like_redis(tmp_path):
             assert replies[0] == replies[1], config
             if not config:
                 assert replies[0].startswith(b"-DENIED Redis is running in protected mode")
+
+
+def test_five_thousand_idle_connections_then_maxclients_refuses():
+    """5,000 idle clients are held (the fd limit raised for the test's own sockets); with
+    maxclients at 5,000 the next connection is refused and an existing one still works."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = 2 * 5_000 + 200  # both ends live in this process
+    assert hard >= needed, f"the hard fd limit {hard} is below {needed}"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, needed), hard))
+    held: list[socket.socket] = []
+    try:
+        with ServerThread(port=0, config={"maxclients": "5000"}) as server:
+            for _ in range(5_000):
+                held.append(socket.create_connection(("127.0.0.1", server.port), timeout=30))
+            deadline = time.monotonic() + 60
+            while True:  # the server registers each connection as its task starts
+                extra = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+                reply = extra.recv(100)
+                extra.close()
+                if reply == b"-ERR max number of clients reached\r\n":
+                    break
+                assert time.monotonic() < deadline, reply
+            held[0].sendall(b"PING\r\n")
+            assert held[0].recv(10) == b"+PONG\r\n"
+    finally:
+        for sock in held:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_unixsocket_with_its_permissions(tmp_path):
+    path = tmp_path / "respserver.sock"
+    config = {"unixsocket": str(path), "unixsocketperm": "700"}
+    with ServerThread(port=0, config=config):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+        r = redis.Redis(unix_socket_path=str(path), protocol=2)
+        assert r.set("k", "v") and r.get("k") == b"v"
+        info = r.client_info()
+        assert info["addr"] == f"{path}:0"
+        assert r.config_get("unixsocket") == {"unixsocket": str(path)}
+        r.close()
+    # Protected mode with a non-loopback bind: a unix socket counts as local, as loopback does.
+    other = tmp_path / "other.sock"
+    with ServerThread(port=0, bind=outward_address(), config={"unixsocket": str(other)}):
+        r = redis.Redis(unix_socket_path=str(other), protocol=2)
+        assert r.ping()
+        r.close()
