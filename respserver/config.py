@@ -148,7 +148,7 @@ def _output_buffer_limit(current: str, value: bytes) -> str:
     words = _text(value).split()
     if len(words) % 4:
         raise InvalidValue("Wrong number of arguments in buffer limit configuration.")
-    limits = output_buffer_limits(current)
+    limits = dict(output_buffer_limits(current))
     for i in range(0, len(words), 4):
         name = _BUFFER_CLASSES.get(words[i].lower())
         if name is None:
@@ -169,17 +169,14 @@ def _output_buffer_limit(current: str, value: bytes) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _parsed_limits(text: str) -> tuple[tuple[str, tuple[int, int, int]], ...]:
-    words = text.split()
-    return tuple(
-        (words[i], (int(words[i + 1]), int(words[i + 2]), int(words[i + 3])))
-        for i in range(0, len(words), 4)
-    )
-
-
 def output_buffer_limits(text: str) -> dict[str, tuple[int, int, int]]:
-    """The ``client-output-buffer-limit`` value as {class: (hard, soft, soft seconds)}."""
-    return dict(_parsed_limits(text))
+    """The ``client-output-buffer-limit`` value as {class: (hard, soft, soft seconds)}: read
+    once per batch, so cached (callers must not change it)."""
+    words = text.split()
+    return {
+        words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
+        for i in range(0, len(words), 4)
+    }
 
 
 IMMUTABLE = Param(None)

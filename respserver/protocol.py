@@ -144,14 +144,13 @@ class RequestParser:
                 if rest is None:
                     raise ProtocolError("expected '*'")
                 return rest
-        # On a boundary when the frames hiredis completed account for every byte fed since the
-        # last one (has_data alone misses an array whose elements so far were all read, and the
-        # tail of a read can mimic a frame).
-        fed = self._pending + len(data)
-        consumed = self._consumed + sum(map(_encoded_len, frames))
-        self._aligned = (
-            not reader.has_data() and type(last) is list and bool(last) and consumed == fed
-        )
+        self._aligned = not reader.has_data() and type(last) is list and bool(last)
+        # has_data alone misses an array whose elements so far were all read: on a boundary
+        # only if the frames hiredis completed account for every byte. The common case, a read
+        # of whole frames, is settled by counting '*': no array header besides the frames'.
+        if self._aligned and (self._pending or data.count(b"*") != len(frames)):
+            consumed = self._consumed + sum(map(_encoded_len, frames))
+            self._aligned = consumed == self._pending + len(data)
         if self._aligned:
             self._pending = self._consumed = 0
             self._partial = b""
