@@ -205,3 +205,29 @@ def test_unixsocket_with_its_permissions(tmp_path):
         r = redis.Redis(unix_socket_path=str(other), protocol=2)
         assert r.ping()
         r.close()
+
+
+def test_config_set_of_limits_and_persistence_parameters_matches_redis(diff):
+    """What CONFIG SET refuses, and why, for the parameters issues 4 and 5 added."""
+    for name, value in [
+        ("maxclients", "0"),
+        ("maxclients", "100000000000"),
+        ("timeout", "-1"),
+        ("protected-mode", "maybe"),
+        ("unixsocket", "/tmp/x"),
+        ("unixsocketperm", "700"),
+        ("appendfilename", "x.aof"),
+        ("dbfilename", "x.rdb"),
+        ("dir", "/nonexistent"),
+        ("aof-load-truncated", "maybe"),
+        ("auto-aof-rewrite-percentage", "-1"),
+        ("auto-aof-rewrite-min-size", "1x"),
+        ("save", "10"),
+        ("appendonly", "maybe"),
+        ("appendfsync", "sometimes"),
+    ]:
+        diff.do("CONFIG", "SET", name, value)
+    shown = ["maxclients", "timeout", "protected-mode", "unixsocket", "unixsocketperm"]
+    shown += ["aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size"]
+    for name in shown:
+        diff.do("CONFIG", "GET", name)
