@@ -264,13 +264,16 @@ class Owner:
         server.loading = True
         started = logged = time.monotonic()
         size = os.path.getsize(path)
+        log.info("Loading %s (%d bytes); progress every second", path, size)
         loaded: list = []
+        keys_read = [0]  # written by the reading thread, read here for the log
         done = trio.Event()
         with open(path, "rb") as file:
 
             async def read() -> None:
                 try:
-                    loaded.extend(await trio.to_thread.run_sync(read_snapshot, path, file))
+                    count = partial(keys_read.__setitem__, 0)
+                    loaded.extend(await trio.to_thread.run_sync(read_snapshot, path, file, count))
                 finally:
                     done.set()
 
@@ -282,14 +285,26 @@ class Owner:
                         await done.wait()
                     if time.monotonic() - logged > 1:
                         logged = time.monotonic()
-                        log.info("Loading %s: %.0f%%", path, 100 * file.tell() / max(size, 1))
+                        log.info(
+                            "Loading %s: %d keys, %.0f%%, %.0f keys/s",
+                            path,
+                            keys_read[0],
+                            100 * file.tell() / max(size, 1),
+                            keys_read[0] / (logged - started),
+                        )
         for number, data, expires in loaded:
             if number < len(server.databases):
                 server.databases[number].replace_contents(data, expires)
         server.loading = False
         server.dirty = 0
         keys = sum(len(data) for _, data, _ in loaded)
-        log.info("DB loaded from disk: %d keys in %.3f seconds", keys, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        log.info(
+            "DB loaded from disk: %d keys in %.3f seconds (%.0f keys/s)",
+            keys,
+            seconds,
+            keys / max(seconds, 1e-9),
+        )
 
     def _answer_waiting(self) -> None:
         """While loading: run what clients sent meanwhile (most of it earns -LOADING)."""

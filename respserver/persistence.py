@@ -416,11 +416,14 @@ class LoadError(Exception):
     """The data set cannot be loaded: the server must not start."""
 
 
-def read_snapshot(path: str, file: BinaryIO) -> list[tuple[int, dict, dict]]:
+def read_snapshot(
+    path: str, file: BinaryIO, progress: Callable[[int], None]
+) -> list[tuple[int, dict, dict]]:
     """The databases of the RDB ``file`` (at ``path``), once all of it, checksum included, is
-    verified; keys already past their time to live are left out, as Redis leaves them."""
+    verified; keys already past their time to live are left out, as Redis leaves them.
+    ``progress`` hears the keys read so far (from the worker thread this runs in)."""
     try:
-        return rdb.load_rdb(file, now_ms=now_ms())
+        return rdb.load_rdb(file, now_ms=now_ms(), progress=progress)
     except rdb.RDBError as exc:
         raise LoadError(f"Bad RDB file {path}: {exc}") from None
 

@@ -574,13 +574,18 @@ def read_rdb(inp: BinaryIO) -> Iterator[Entry]:
     return _Parser(inp).entries()
 
 
-def load_rdb(inp: BinaryIO, *, now_ms: int | None = None) -> list[DatabaseDump]:
+def load_rdb(
+    inp: BinaryIO, *, now_ms: int | None = None, progress: Callable[[int], None] | None = None
+) -> list[DatabaseDump]:
     """The whole file as (db, data, expires) triples, sorted by db, returned only once the
     file has been fully verified (checksum included). A key appearing twice in a database is
-    damage (Redis refuses it too). With ``now_ms``, keys expired by then are dropped."""
+    damage (Redis refuses it too). With ``now_ms``, keys expired by then are dropped.
+    ``progress`` is told the number of keys read so far, every 1024 keys."""
     parser = _Parser(inp)
     dbs: dict[int, DatabaseDump] = {}
-    for db, key, value, expire in parser.entries():
+    for count, (db, key, value, expire) in enumerate(parser.entries(), start=1):
+        if progress is not None and not count & 1023:
+            progress(count)
         if db not in dbs:
             dbs[db] = (db, {}, {})
         _, data, expires = dbs[db]

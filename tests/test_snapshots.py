@@ -3,13 +3,14 @@ start (when the AOF is off) and that a real redis-server loads with identical co
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 import pytest
 import redis
 
-from respserver import ServerThread
+from respserver import ServerThread, rdb
 from tests.conftest import RawConnection
 from tests.test_aof import (
     dump,
@@ -162,3 +163,24 @@ def test_a_damaged_snapshot_stops_the_start(tmp_path):
 def test_save_errors_match_redis(diff):
     for args in [("BGSAVE", "x"), ("BGSAVE", "SCHEDULE", "x"), ("SAVE", "x")]:
         diff.do(*args)
+
+
+def test_a_large_snapshot_loads_with_loading_replies_and_progress(tmp_path, caplog):
+    data = {b"k%d" % i: {b"f": b"v" * 20, b"n": b"%d" % i} for i in range(300_000)}
+    with open(tmp_path / "dump.rdb", "wb") as file:
+        rdb.write_rdb(file, [(0, data, {})])
+    caplog.set_level(logging.INFO, logger="respserver")
+    with snapshotting(tmp_path) as server:
+        conn = RawConnection(server.port)
+        assert conn.call("GET", "k1") == b"-LOADING Redis is loading the dataset in memory\r\n"
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        assert r.dbsize() == 300_000 and r.hget("k7", "n") == b"7"
+        conn.close()
+        r.close()
+    assert any(m.startswith(f"Loading {tmp_path / 'dump.rdb'} (") for m in caplog.messages)
+    # a line a second while loading (none if it took less), then the total and the rate
+    progress = [m for m in caplog.messages if m.startswith("Loading ") and "keys/s" in m]
+    assert all(" keys, " in line and "%" in line for line in progress)
+    done = [m for m in caplog.messages if m.startswith("DB loaded from disk: 300000 keys in ")]
+    assert done and done[0].endswith("keys/s)")
