@@ -91,7 +91,7 @@ class Connection:
                     self.outbox += memoryview(replies)[sent:]
                     self.nursery.start_soon(self._until_gone, self._flush)
             self.client.pending_output = len(self.outbox)
-            if self.outbox and any(self.server.output_limits()[:2]):
+            if self.outbox and self.server.output_limited:
                 self.client.over_output_limit(len(self.outbox))
             if self.client.closing:
                 # QUIT: the replies are out (or in the outbox); end the reads, as an EOF would.

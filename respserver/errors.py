@@ -26,10 +26,15 @@ def wrong_arity(fullname: str) -> CommandError:
     return CommandError(f"ERR wrong number of arguments for '{fullname}' command")
 
 
+def _c_bytes(data: bytes, limit: int) -> bytes:
+    """What C's ``%.*s`` prints of ``data``: up to the first NUL byte, at most ``limit``."""
+    return data.split(b"\0", 1)[0][:limit]
+
+
 def c_string(data: bytes, limit: int = 128) -> str:
-    """What C's ``%.128s`` prints of ``data`` (Redis echoes user input so): up to the first NUL
-    byte, at most ``limit`` bytes; bytes that are not UTF-8 go back out as they came."""
-    return data.split(b"\0", 1)[0][:limit].decode("utf-8", "surrogateescape")
+    """User input as Redis echoes it in errors (``%.128s``); bytes that are not UTF-8 go back
+    out as they came."""
+    return _c_bytes(data, limit).decode("utf-8", "surrogateescape")
 
 
 def _quoted_preview(args: Sequence[bytes]) -> str:
@@ -38,7 +43,7 @@ def _quoted_preview(args: Sequence[bytes]) -> str:
     for arg in args:
         if len(preview) >= 128:
             break
-        preview += b"'" + arg.split(b"\0", 1)[0][: 128 - len(preview)] + b"' "
+        preview += b"'" + _c_bytes(arg, 128 - len(preview)) + b"' "
     return preview.decode("utf-8", "surrogateescape")
 
 

@@ -235,9 +235,6 @@ class Indexes:
             for field, index in (group or {}).items():
                 index.update(key, None if value is None else value.get(field))
 
-    def key_expired(self, db: Database, key: bytes) -> None:
-        pass  # key_changed follows
-
     def db_reset(self, db: Database) -> None:
         self._by_db.pop(db.index, None)
         self._numeric.pop(db.index, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from respserver.errors import WRONGTYPE, CommandError
@@ -35,19 +35,24 @@ class Listener(Protocol):
 
     def db_reset(self, db: Database) -> None: ...
 
-    def key_expired(self, db: Database, key: bytes) -> None:
-        """Called before the key_changed of a key removed because its time to live ran out."""
-
 
 class Database:
     """One numbered keyspace. Expired keys are removed lazily on access and by ``expire_cycle``."""
 
-    def __init__(self, index: int, listeners: list[Listener]) -> None:
+    def __init__(
+        self,
+        index: int,
+        listeners: list[Listener],
+        on_expire: Callable[[Database, bytes], None] = lambda db, key: None,
+    ) -> None:
         self.index = index
         self.data: dict[bytes, Value] = {}
         self.expires: dict[bytes, int] = {}  # key -> absolute unix time in ms
         self.watchers: dict[bytes, set[Client]] = {}
         self.listeners = listeners
+        # Told of a key removed because its time ran out, before the removal's key_changed:
+        # the AOF logs it as a DEL. Apart from the listeners, which every write calls.
+        self.on_expire = on_expire
         self.expired_count = 0
         # While a data set loads, nothing expires: a replayed log must see the keys its
         # commands saw (Redis does the same); keys past their time go once loading ends.
@@ -201,8 +206,7 @@ class Database:
 
     def _expire(self, key: bytes) -> None:
         self.expired_count += 1
-        for listener in self.listeners:
-            listener.key_expired(self, key)
+        self.on_expire(self, key)
         self._remove(key)
 
     def _remove(self, key: bytes) -> None:

@@ -152,7 +152,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
     out = bytearray()
     encode_into = protocol.encode_into
     spellings = {} if client.server.loading else _SPELLINGS  # loading: every command checked
-    limited = any(client.server.output_limits()[:2])
+    limited = client.server.output_limited
     client.last_interaction = time.time()
     for argv in commands:
         if client.closing:

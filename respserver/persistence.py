@@ -96,7 +96,7 @@ class Child:
 
 class Persistence:
     """The server's durability state (the AOF, snapshots, the child doing either in the
-    background); also a keyspace listener, for expiries."""
+    background); each database tells it of expiries (``key_expired``)."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -145,14 +145,6 @@ class Persistence:
         if aof_file is None or not aof_file.write():
             return False
         return self.config["appendfsync"] == "always"
-
-    # -- keyspace listener ----------------------------------------------------------------------
-
-    def key_changed(self, db: Database, key: bytes) -> None:
-        pass  # the log records commands, fed by the owner
-
-    def db_reset(self, db: Database) -> None:
-        pass
 
     def key_expired(self, db: Database, key: bytes) -> None:
         """Redis propagates an expiry as a DEL, so a replay never depends on the clock."""

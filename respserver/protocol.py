@@ -315,6 +315,10 @@ def _redis_wording(hiredis_message: str) -> str:
     return hiredis_message
 
 
+_ISSPACE = b" \t\r\n\v\f"  # C's isspace: what sdssplitargs skips between tokens
+_TOKEN_END = b" \t\r\n"  # what ends a token: not \v or \f, as in sdssplitargs
+
+
 def split_inline(line: bytes) -> list[bytes]:
     """Split an inline request the way Redis's ``sdssplitargs`` does (quotes and escapes). It
     reads a C string, so a NUL byte ends the line."""
@@ -322,7 +326,7 @@ def split_inline(line: bytes) -> list[bytes]:
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in b" \t\r\n\v\f":
+        while i < n and line[i] in _ISSPACE:
             i += 1
         if i >= n:
             return args
@@ -340,7 +344,7 @@ def split_inline(line: bytes) -> list[bytes]:
                     i += 1
                     current.append(_ESCAPES.get(line[i], line[i]))
                 elif c == 0x22:
-                    if i + 1 < n and line[i + 1] not in b" \t\r\n\v\f":
+                    if i + 1 < n and line[i + 1] not in _ISSPACE:
                         raise ProtocolError("unbalanced quotes in request")
                     in_double = False
                 else:
@@ -353,15 +357,13 @@ def split_inline(line: bytes) -> list[bytes]:
                     i += 1
                     current.append(0x27)
                 elif c == 0x27:
-                    if i + 1 < n and line[i + 1] not in b" \t\r\n\v\f":
+                    if i + 1 < n and line[i + 1] not in _ISSPACE:
                         raise ProtocolError("unbalanced quotes in request")
                     in_single = False
                 else:
                     current.append(c)
             else:
-                # A token ends at these four only (isspace, which also takes \v and \f, is
-                # for the gaps between tokens), as in sdssplitargs.
-                if i >= n or line[i] in b" \t\r\n":
+                if i >= n or line[i] in _TOKEN_END:
                     args.append(bytes(current))
                     break
                 c = line[i]
@@ -471,6 +473,8 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
     elif kind is dict:
         out += (b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(reply) * (1 if resp3 else 2))
         headers = _BULK_HEADERS
+        # The array loop's inline bulk strings, twice per pair: a shared helper over
+        # chain(items()) measured 15% slower on HGETALL/QUERY-sized maps.
         for key, value in reply.items():
             if type(key) is bytes and len(key) < 1024:
                 out += headers[len(key)]

@@ -113,7 +113,7 @@ class Client:
         """Redis's checkClientOutputBufferLimits for a normal client holding ``pending`` bytes
         of replies: past the hard limit, or past the soft one for longer than its seconds.
         Closes the client when so."""
-        hard, soft, seconds = self.server.output_limits()
+        hard, soft, seconds = self.server.output_limits
         if soft and pending > soft:
             now = time.monotonic()
             if self.over_soft_limit_since is None:
@@ -169,12 +169,14 @@ class Server:
         # Checked and normalised as redis-server checks its start-up directives ("20kb").
         apply_directives(self.config, list((config or {}).items()))
         self.config["databases"] = str(databases)
+        self.derive_from_config()
         self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
-        self.persistence = Persistence(self)  # AOF and snapshots; told of expiries as a listener
-        self.listeners: list[Listener] = [self.indexes, self.persistence]
+        self.persistence = Persistence(self)  # AOF and snapshots; told of expiries
+        self.listeners: list[Listener] = [self.indexes]
         self.loading = False  # a data set is loading: most commands get -LOADING
         self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
-        self.databases = [Database(i, self.listeners) for i in range(databases)]
+        expired = self.persistence.key_expired
+        self.databases = [Database(i, self.listeners, expired) for i in range(databases)]
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
         self.started = time.time()
@@ -189,9 +191,16 @@ class Server:
         self.dirty = 0  # writes since start (Redis's server.dirty)
         self.last_save = int(time.time())
 
-    def output_limits(self) -> tuple[int, int, int]:
-        """The normal class's (hard, soft, soft seconds) of client-output-buffer-limit."""
-        return output_buffer_limits(self.config["client-output-buffer-limit"])["normal"]
+    def derive_from_config(self) -> None:
+        """Parse once what the per-batch path reads from ``config``: the normal class's (hard,
+        soft, soft seconds) of client-output-buffer-limit, and whether any limit is set."""
+        limits = output_buffer_limits(self.config["client-output-buffer-limit"])["normal"]
+        self.output_limits, self.output_limited = limits, any(limits[:2])
+
+    def config_changed(self) -> None:
+        """After CONFIG SET: re-derive, and let persistence follow ``appendonly``."""
+        self.derive_from_config()
+        self.persistence.configure()
 
     def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
         client = Client(self, self._next_client_id, addr, laddr, fd)
@@ -212,7 +221,7 @@ class Server:
                 db.expire_cycle()
         self.persistence.cron()
         self.close_idle_clients()
-        if any(self.output_limits()[:2]):
+        if self.output_limited:
             for client in list(self.clients.values()):
                 if client.pending_output:  # the soft limit's time runs while nothing is read
                     client.over_output_limit(client.pending_output)

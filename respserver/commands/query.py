@@ -34,11 +34,6 @@ _NUMERIC: dict[bytes, Callable[[float, float], bool]] = {
 _EQUALITY = (b"=", b"!=")
 
 
-def _shown(text: bytes) -> str:
-    """User input echoed in an error: bounded and kept to one line, as Redis does."""
-    return c_string(text)
-
-
 @dataclass(frozen=True, slots=True)
 class Condition:
     """One WHERE clause: ``field op operand``, with ``IN`` holding a set of values."""
@@ -154,7 +149,7 @@ def _parse_condition(rest: _Args) -> Condition:
         if operand is None:
             raise CommandError(f"ERR WHERE operand of '{op.decode()}' is not a valid float")
         return Condition(field, op, operand)
-    raise CommandError(f"ERR unknown operator '{_shown(op)}' in WHERE")
+    raise CommandError(f"ERR unknown operator '{c_string(op)}' in WHERE")
 
 
 # --- evaluation --------------------------------------------------------------------------------

@@ -494,7 +494,7 @@ def config_get(ctx: Client, *patterns: bytes) -> dict[bytes, bytes]:
 def config_set(ctx: Client, *args: bytes) -> SimpleString:
     """Set parameters, all or none."""
     config.set_many(ctx.server.config, args)
-    ctx.server.persistence.configure()
+    ctx.server.config_changed()
     return OK
 
 
