@@ -77,8 +77,11 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @pytest.fixture(scope="session")
-def resp_server() -> Iterator[ServerThread]:
-    with ServerThread(port=0) as server:
+def resp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    # Its own dir, as the oracle has: a SAVE or BGREWRITEAOF a test sends writes nothing into
+    # the checkout.
+    workdir = tmp_path_factory.mktemp("respserver")
+    with ServerThread(port=0, config={"dir": str(workdir)}) as server:
         yield server
 
 
