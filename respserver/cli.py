@@ -17,6 +17,7 @@ from respserver.config import apply_directives
 from respserver.persistence import LoadError
 from respserver.protocol import ProtocolError, split_inline
 from respserver.server import RunningServer, serve
+from respserver.tls import FAILED_AT_START, TLSConfigError
 
 # redis-server's --loglevel names mapped onto logging's levels.
 LOG_LEVELS = {
@@ -68,8 +69,8 @@ def configuration(args: argparse.Namespace) -> dict[str, str]:
     ]
     apply_directives(config, [(name, str(value)) for name, value in flags if value is not None])
     apply_directives(config, args.directives)
-    for name in ("port", "databases"):
-        if not config[name].isdigit():
+    for name in ("port", "databases", "tls-port"):
+        if not config.get(name, "0").isdigit():
             raise ValueError(f"'{name} \"{config[name]}\"': argument must be a number")
     return config
 
@@ -167,9 +168,11 @@ def main(argv: list[str] | None = None) -> None:
         handler.addFilter(_redis_mark)
     try:
         trio.run(partial(run, config))
-    except* LoadError as group:
+    except* (LoadError, TLSConfigError) as group:
         for exc in _leaves(group):
             logging.getLogger("respserver").error("%s", exc)
+            if isinstance(exc, TLSConfigError):
+                logging.getLogger("respserver").error("%s", FAILED_AT_START)
         raise SystemExit(1) from None
     except* KeyboardInterrupt:
         pass
@@ -186,22 +189,23 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
 async def run(config: dict[str, str]) -> None:
     log = logging.getLogger("respserver")
     port, bind, databases = int(config["port"]), config["bind"], int(config["databases"])
+    tls_port = int(config.get("tls-port", "0"))
+    # Redis's --port 0 means no plain port; here it picks a free one, unless TLS is served.
+    plain_port = None if port == 0 and tls_port else port
     if not os.path.isdir(config.get("dir", ".")):
         log.error("Can't chdir to '%s': No such file or directory", config["dir"])
         raise SystemExit(1)
     async with trio.open_nursery() as nursery:
 
         async def serve_until_stopped(task_status: trio.TaskStatus[RunningServer]) -> None:
-            await serve(port, bind, databases, config, task_status=task_status)
+            await serve(plain_port, bind, databases, config, task_status=task_status)
             nursery.cancel_scope.cancel()  # stopped by SHUTDOWN: stop waiting for signals
 
         server: RunningServer = await nursery.start(serve_until_stopped)
-        log.info(
-            "respserver ready to accept connections on %s:%d (pid %d)",
-            server.host,
-            server.port,
-            os.getpid(),
-        )
+        ports = [f"{server.host}:{server.port}"] if server.port else []
+        ports += [f"{server.host}:{server.tls_port} (TLS)"] if server.tls_port else []
+        where = ", ".join(ports) or config["unixsocket"]
+        log.info("respserver ready to accept connections on %s (pid %d)", where, os.getpid())
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 log.info("received %s, shutting down", signal.Signals(signum).name)

@@ -8,12 +8,15 @@ changes unless everything is valid, and the first problem is the one reported.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from respserver.commands.common import to_int
 from respserver.errors import SYNTAX, CommandError
+
+log = logging.getLogger("respserver")
 
 INT_MAX, LONG_MAX, UINT_MAX, ULLONG_MAX = 2**31 - 1, 2**63 - 1, 2**32 - 1, 2**64 - 1
 
@@ -196,6 +199,8 @@ PARAMS: dict[str, Param] = {
     "tcp-backlog": IMMUTABLE,
     "unixsocket": IMMUTABLE,
     "unixsocketperm": IMMUTABLE,
+    "tls-port": IMMUTABLE,
+    "aclfile": IMMUTABLE,
     "appendfilename": IMMUTABLE,
     "appenddirname": IMMUTABLE,
     "dir": PROTECTED,
@@ -221,6 +226,8 @@ PARAMS: dict[str, Param] = {
     ),  # fmt: skip
     "maxmemory-samples": _integer(1, INT_MAX),
     "maxmemory-eviction-tenacity": _integer(0, 100),
+    "lfu-log-factor": _integer(0, INT_MAX),
+    "lfu-decay-time": _integer(0, INT_MAX),
     "maxmemory-clients": _integer(0, ULLONG_MAX, memory=True),
     "timeout": _integer(0, INT_MAX),
     "tcp-keepalive": _integer(0, INT_MAX),
@@ -244,6 +251,17 @@ PARAMS: dict[str, Param] = {
     "lazyfree-lazy-user-del": BOOLEAN,
     "activerehashing": BOOLEAN,
     "query-indexes": BOOLEAN,
+    "tls-cert-file": STRING,
+    "tls-key-file": STRING,
+    "tls-key-file-pass": STRING,
+    "tls-ca-cert-file": STRING,
+    "tls-ca-cert-dir": STRING,
+    "tls-auth-clients": _enum("no", "yes", "optional"),
+    "tls-protocols": STRING,
+    "tls-ciphers": STRING,
+    "tls-ciphersuites": STRING,
+    "tls-prefer-server-ciphers": BOOLEAN,
+    "acllog-max-len": _integer(0, LONG_MAX),
     "client-output-buffer-limit": Param(_text, merge=_output_buffer_limit),
 }
 
@@ -260,8 +278,17 @@ def names() -> list[str]:
     return [*PARAMS, *ALIASES]
 
 
-def set_many(config: dict[str, str], args: tuple[bytes, ...]) -> None:
-    """CONFIG SET ``name value [name value ...]``: all or nothing, raising Redis's error."""
+# What CONFIG SET runs after checking the values and before storing them, for the parameters
+# a running server acts on (Redis's apply functions): given the configuration as it would be,
+# it takes effect or raises InvalidValue, and then nothing is stored.
+Applier = Callable[[dict[str, str]], None]
+
+
+def set_many(
+    config: dict[str, str], args: tuple[bytes, ...], appliers: dict[str, Applier] | None = None
+) -> None:
+    """CONFIG SET ``name value [name value ...]``: all or nothing, raising Redis's error.
+    ``appliers`` maps a parameter to its apply step; one shared by several runs once."""
     if len(args) % 2:
         raise CommandError(SYNTAX)
     chosen: dict[str, tuple[str, bytes]] = {}  # parameter -> (name as looked up, value)
@@ -283,6 +310,21 @@ def set_many(config: dict[str, str], args: tuple[bytes, ...]) -> None:
             updates[param] = PARAMS[param].apply(config[param], value)
         except InvalidValue as exc:
             raise CommandError(_failed(name, str(exc))) from None
+    applied: list[Applier] = []
+    for param in chosen:
+        apply = (appliers or {}).get(param)
+        if apply is None or apply in applied:
+            continue
+        applied.append(apply)
+        try:
+            apply({**config, **updates})
+        except InvalidValue as exc:
+            log.warning(
+                "Failed applying new configuration. Possibly related to new %s setting."
+                " Restoring previous settings.",
+                param,
+            )
+            raise CommandError(_failed(param, str(exc))) from None
     config.update(updates)
 
 

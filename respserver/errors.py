@@ -55,3 +55,19 @@ def unknown_command(name: bytes, args: Sequence[bytes]) -> CommandError:
 
 def unknown_subcommand(sub: bytes, container: str) -> CommandError:
     return CommandError(f"ERR unknown subcommand '{c_string(sub)}'. Try {container.upper()} HELP.")
+
+
+class SubcommandMisuse(CommandError):
+    """Redis's addReplySubcommandSyntaxError, raised by a handler; the dispatcher fills in the
+    command and subcommand as the client typed them (``about``)."""
+
+    def __init__(self) -> None:
+        super().__init__("ERR unknown subcommand or wrong number of arguments")
+
+    @staticmethod
+    def about(argv: Sequence[bytes]) -> CommandError:
+        command = c_string(argv[0], 1 << 30).upper()
+        return CommandError(
+            f"ERR unknown subcommand or wrong number of arguments for '{c_string(argv[1])}'."
+            f" Try {command} HELP."
+        )

@@ -9,6 +9,11 @@ that needs it (one pass over the data) and then follows every write through
 ``Database.modified``; ``db_reset`` (FLUSHDB, FLUSHALL, SWAPDB) drops a database's indexes, to
 be rebuilt on demand. An index holds exactly the values of the live hashes, plus keys that
 expired but are not yet reaped: the planner reads through ``db.get``, which drops those.
+
+Caches make a repeated QUERY cheap; they count as index memory. An equality bucket's keys in
+name order (QUERY's reply order) are kept until the bucket changes; ``Rows`` keeps each queried
+hash's reply row encoded until its key changes, and a whole bucket's full reply until the bucket
+or one of its hashes changes.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from __future__ import annotations
 import math
 import struct
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sortedcontainers import SortedList
 
 from respserver.commands.common import to_float
 from respserver.errors import CommandError
 from respserver.keyspace import Database
+from respserver.protocol import Encoded, encode
 
 
 def number(value: bytes) -> float | None:
@@ -42,14 +48,16 @@ PROBE_LIMIT = 64
 
 class FieldIndex:
     """One field's equality index over one database: ``value -> keys`` buckets, and once the
-    field has more than PROBE_LIMIT distinct values, the reverse ``key -> value`` map too."""
+    field has more than PROBE_LIMIT distinct values, the reverse ``key -> value`` map too.
+    Buckets a QUERY read whole are also kept as sorted tuples until they change."""
 
-    __slots__ = ("buckets", "by_key", "count")
+    __slots__ = ("buckets", "by_key", "count", "in_order")
 
     def __init__(self) -> None:
         self.buckets: dict[bytes, set[bytes]] = {}
         self.by_key: dict[bytes, bytes] | None = None  # key -> its value of the field
         self.count = 0  # keys indexed
+        self.in_order: dict[bytes, tuple[bytes, ...]] = {}  # value -> its bucket, sorted
 
     def value_of(self, key: bytes, hint: bytes | None = None) -> bytes | None:
         """The value the index holds for ``key``; ``hint``, the likely one, is tried first."""
@@ -69,6 +77,9 @@ class FieldIndex:
         if old == value:
             return
         buckets, by_key = self.buckets, self.by_key
+        if self.in_order:
+            self.in_order.pop(old, None)
+            self.in_order.pop(value, None)
         if old is not None:
             bucket = buckets[old]
             bucket.discard(key)
@@ -113,6 +124,18 @@ class FieldIndex:
         buckets = self.buckets
         return set().union(*(buckets[v] for v in values if v in buckets))
 
+    def sorted_keys(self, value: bytes) -> tuple[bytes, ...]:
+        """The keys holding ``value``, in name order: sorted once, then kept until the bucket
+        changes. A tuple, so it can be shared: a change replaces it (``Rows.reply`` relies on
+        that), never alters it."""
+        found = self.in_order.get(value)
+        if found is None:
+            bucket = self.buckets.get(value)
+            if bucket is None:
+                return ()
+            found = self.in_order[value] = tuple(sorted(bucket))
+        return found
+
     def restrict(self, keys: set[bytes], values: Iterable[bytes]) -> set[bytes]:
         """Those of ``keys`` that hold any of ``values``: set intersections, which iterate over
         the smaller side in C."""
@@ -130,7 +153,8 @@ class FieldIndex:
         keyspace: an approximation."""
         sets = sum(sys.getsizeof(bucket) for bucket in self.buckets.values())
         reverse = 0 if self.by_key is None else sys.getsizeof(self.by_key)
-        return sys.getsizeof(self.buckets) + reverse + sets
+        in_order = sys.getsizeof(self.in_order) + sum(map(sys.getsizeof, self.in_order.values()))
+        return sys.getsizeof(self.buckets) + reverse + sets + in_order
 
 
 def sortable(value: float) -> bytes:
@@ -212,17 +236,120 @@ class NumericIndex:
         return sys.getsizeof(self.by_key) + entries + sys.getsizeof(self.non_numeric)
 
 
+# Rows a database's cache may hold, both protocols together: one per 32 keys, or this many if
+# more. A row is about a third of its hash's memory, so that is about 1% of the data's (kept
+# whole replies at most as much again), beside indexes that take about 20%.
+ROWS_MIN = 4096
+ROWS_SHARE = 32
+
+
+class Rows:
+    """One database's cache of QUERY's full reply rows, one per hash and protocol: for RESP2
+    ``[key, [field, value, ...]]`` as an array element, for RESP3 ``key`` and its map as a map
+    entry. A hash's rows are encoded the first time a QUERY returns it and dropped when its key
+    changes, so a full reply of cached hashes is one join. A fill that would overflow the budget
+    starts the cache afresh; a reply larger than the budget is encoded without caching.
+
+    The full reply for an index's whole bucket is also kept, until the bucket changes (its
+    sorted tuple is replaced) or one of its hashes does (dropping a row drops every kept reply:
+    a kept reply's keys all have their rows cached, so no change to them goes unnoticed).
+    Kept replies take no more memory than the rows: past that, they are dropped."""
+
+    __slots__ = ("forms", "size", "replies", "replies_size")
+
+    def __init__(self) -> None:
+        self.forms: tuple[dict[bytes, bytes], dict[bytes, bytes]] = ({}, {})  # RESP2, RESP3
+        self.size = 0  # sys.getsizeof of the rows held
+        # (id of a bucket's tuple, RESP3?) -> (the tuple, kept alive so the id stays its, reply)
+        self.replies: dict[tuple[int, bool], tuple[tuple[bytes, ...], Encoded]] = {}
+        self.replies_size = 0
+
+    def drop(self, key: bytes) -> None:
+        for rows in self.forms:
+            row = rows.pop(key, None)
+            if row is not None:
+                self.size -= sys.getsizeof(row)
+                if self.replies:
+                    self._drop_replies()
+
+    def reply(self, db: Database, keys: Sequence[bytes], resp3: bool) -> Encoded:
+        """QUERY's full reply for ``keys``, live hashes of ``db``: its header and their rows.
+        For a bucket's tuple (FieldIndex.sorted_keys) it is kept, then reused while valid."""
+        kept = self.replies.get((id(keys), resp3)) if type(keys) is tuple else None
+        if kept is not None:
+            return kept[1]
+        header = (b"%%%d\r\n" if resp3 else b"*%d\r\n") % len(keys)
+        reply = Encoded(b"".join([header, *self.encoded(db, keys, resp3)]))
+        if type(keys) is tuple and len(keys) <= self.budget(db):  # so every row is cached
+            size = sys.getsizeof(reply)
+            if self.replies_size + size > self.size:
+                self._drop_replies()
+            if size <= self.size:
+                self.replies[id(keys), resp3] = (keys, reply)
+                self.replies_size += size
+        return reply
+
+    def encoded(self, db: Database, keys: Sequence[bytes], resp3: bool) -> list[bytes]:
+        """The rows of ``keys``, live hashes of ``db``, in their order."""
+        rows = self.forms[resp3]
+        try:
+            return [rows[key] for key in keys]
+        except KeyError:
+            pass
+        budget = self.budget(db)
+        if len(keys) > budget:
+            return [rows.get(key) or _row(key, db.data[key], resp3) for key in keys]
+        missing = [key for key in keys if key not in rows]
+        if len(missing) + len(self) > budget:
+            self.forms, self.size = ({}, {}), 0
+            self._drop_replies()
+            rows = self.forms[resp3]
+            missing = keys
+        data = db.data
+        for key in missing:
+            row = rows[key] = _row(key, data[key], resp3)
+            self.size += sys.getsizeof(row)
+        return [rows[key] for key in keys]
+
+    @staticmethod
+    def budget(db: Database) -> int:
+        return max(ROWS_MIN, len(db.data) // ROWS_SHARE)
+
+    def _drop_replies(self) -> None:
+        self.replies = {}
+        self.replies_size = 0
+
+    def __len__(self) -> int:
+        return len(self.forms[0]) + len(self.forms[1])
+
+    def approximate_bytes(self) -> int:
+        containers = sum(map(sys.getsizeof, (*self.forms, self.replies)))
+        return containers + self.size + self.replies_size
+
+
+def _row(key: bytes, fields: dict[bytes, bytes], resp3: bool) -> bytes:
+    """A hash's element of QUERY's full reply, by the encoder every reply uses."""
+    if resp3:
+        return encode(key) + encode(fields, True)
+    return b"*2\r\n" + encode(key) + encode(fields)
+
+
 class Indexes:
-    """Every index, by database number then field; also counts how QUERY was served."""
+    """Every index, by database number then field, and each database's ``Rows``; also counts
+    how QUERY was served."""
 
     def __init__(self) -> None:
         self._by_db: dict[int, dict[bytes, FieldIndex]] = {}
         self._numeric: dict[int, dict[bytes, NumericIndex]] = {}
+        self._rows: dict[int, Rows] = {}
         self.served = 0  # QUERYs whose candidates came from an index
         self.scanned = 0  # QUERYs that looked at every key
         self.examined = 0  # candidate keys handed to evaluation, over all QUERYs
 
     def key_changed(self, db: Database, key: bytes) -> None:
+        rows = self._rows.get(db.index)
+        if rows is not None:
+            rows.drop(key)
         fields = self._by_db.get(db.index)
         numeric = self._numeric.get(db.index)
         if not fields and not numeric:
@@ -238,6 +365,14 @@ class Indexes:
     def db_reset(self, db: Database) -> None:
         self._by_db.pop(db.index, None)
         self._numeric.pop(db.index, None)
+        self._rows.pop(db.index, None)
+
+    def rows(self, db: Database) -> Rows:
+        """The cache of ``db``'s reply rows, created empty if missing."""
+        rows = self._rows.get(db.index)
+        if rows is None:
+            rows = self._rows[db.index] = Rows()
+        return rows
 
     def get(self, db: Database, field: bytes) -> FieldIndex | None:
         fields = self._by_db.get(db.index)
@@ -263,12 +398,16 @@ class Indexes:
         """The fields with an ordered index for ``db`` (for tests and INFO)."""
         return tuple(self._numeric.get(db.index, ()))
 
-    def every(self) -> Iterable[tuple[int, str, bytes, FieldIndex | NumericIndex]]:
-        """(database, kind "eq" or "num", field, index) for every index, by database (INFO)."""
-        for number in sorted(self._by_db.keys() | self._numeric.keys()):
+    def every(self) -> Iterable[tuple[int, str, bytes, FieldIndex | NumericIndex | Rows]]:
+        """(database, kind "eq" or "num", field, index) for every index, by database, then
+        (database, "rows", b"cache", its Rows) for a database with cached rows (INFO)."""
+        for number in sorted(self._by_db.keys() | self._numeric.keys() | self._rows.keys()):
             for kind, group in (("eq", self._by_db), ("num", self._numeric)):
                 for field, index in group.get(number, {}).items():
                     yield number, kind, field, index
+            rows = self._rows.get(number)
+            if rows:
+                yield number, "rows", b"cache", rows
 
 
 def _ensure(by_db: dict, kind: type, db: Database, field: bytes) -> FieldIndex | NumericIndex:

@@ -15,6 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 
+from respserver.eviction import BASELINE
 from respserver.registry import COMMANDS
 from respserver.state import VERSION, Server
 
@@ -109,19 +110,25 @@ def _clients(server: Server) -> Fields:
 
 
 def _memory(server: Server) -> Fields:
-    # The process's resident size stands in for Redis's allocator count.
+    # used_memory is respserver's estimate of the data set (respserver/eviction.py), the figure
+    # maxmemory is checked against; the process's resident size is used_memory_rss.
+    memory = server.memory
+    used = memory.used_memory()
+    peak = memory.peak
     rss = _resident_bytes()
-    peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    maxmemory = int(server.config["maxmemory"])
+    maxmemory = server.maxmemory
+    dataset = used - BASELINE
     yield from (
-        ("used_memory", rss),
-        ("used_memory_human", human_bytes(rss)),
+        ("used_memory", used),
+        ("used_memory_human", human_bytes(used)),
         ("used_memory_rss", rss),
         ("used_memory_rss_human", human_bytes(rss)),
         ("used_memory_peak", peak),
         ("used_memory_peak_human", human_bytes(peak)),
-        ("used_memory_peak_perc", f"{100 * rss / peak:.2f}%"),
+        ("used_memory_peak_perc", f"{100 * used / peak:.2f}%"),
+        ("used_memory_startup", BASELINE),
+        ("used_memory_dataset", dataset),
         ("total_system_memory", total),
         ("total_system_memory_human", human_bytes(total)),
         ("maxmemory", maxmemory),
@@ -229,6 +236,7 @@ def _rates(server: Server) -> tuple[int, float, float]:
 def _stats(server: Server) -> Fields:
     ops, input_kbps, output_kbps = _rates(server)
     errors = sum(s.failed_calls + s.rejected_calls for s in server.commandstats.values())
+    exceeded_total, exceeded_now = server.memory.exceeded_seconds()
     yield from (
         ("total_connections_received", server.total_connections),
         ("total_commands_processed", server.total_commands),
@@ -249,10 +257,10 @@ def _stats(server: Server) -> Fields:
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", 0),
-        ("evicted_keys", 0),
+        ("evicted_keys", server.memory.evicted),
         ("evicted_clients", 0),
-        ("total_eviction_exceeded_time", 0),
-        ("current_eviction_exceeded_time", 0),
+        ("total_eviction_exceeded_time", int(exceeded_total * 1000)),
+        ("current_eviction_exceeded_time", int(exceeded_now * 1000)),
         ("keyspace_hits", server.keyspace_hits),
         ("keyspace_misses", server.keyspace_misses),
         ("pubsub_channels", 0),

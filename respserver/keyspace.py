@@ -75,6 +75,28 @@ class Database:
                 return None
         return value
 
+    def track_access(self, touch: Callable[[bytes], None] | None) -> None:
+        """Have every lookup of a live key call ``touch(key)`` (an eviction policy's access
+        stamp), or stop with None. The stamping lookup is set on the instance, in front of
+        ``get``, so without an LRU/LFU policy a lookup costs nothing extra."""
+        if touch is None:
+            self.__dict__.pop("get", None)
+            return
+        lookup = Database.get.__get__(self)
+
+        def get(key: bytes) -> Value | None:
+            value = lookup(key)
+            if value is not None:
+                touch(key)
+            return value
+
+        self.get = get  # type: ignore[method-assign]
+
+    @property
+    def stamps_access(self) -> bool:
+        """Whether lookups stamp keys for an eviction policy (``track_access``)."""
+        return "get" in self.__dict__
+
     def get_string(self, key: bytes) -> bytes | None:
         """The string at ``key``, or None. Raises WRONGTYPE if it holds another type."""
         value = self.get(key)

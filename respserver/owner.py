@@ -18,7 +18,15 @@ from time import perf_counter_ns
 import trio
 
 from respserver import protocol
-from respserver.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
+from respserver.acl import Denied
+from respserver.errors import (
+    CommandError,
+    SubcommandMisuse,
+    unknown_command,
+    unknown_subcommand,
+    wrong_arity,
+)
+from respserver.eviction import OOM
 from respserver.persistence import LoadError, read_snapshot, replay_aof
 from respserver.registry import COMMANDS, Command
 from respserver.state import Client, CommandStats, Server
@@ -30,6 +38,10 @@ _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"res
 
 LOADING = "LOADING Redis is loading the dataset in memory"
 NOAUTH = "NOAUTH Authentication required."
+NOPERM = {
+    "command": "NOPERM this user has no permissions to run the '{}' command",
+    "key": "NOPERM this user has no permissions to access one of the keys used as arguments",
+}
 LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
 
 
@@ -90,15 +102,42 @@ def execute(client: Client, argv: list[bytes]) -> object:
         if client.multi is not None:
             client.multi_failed = True
         return spec
-    if not client.authenticated and "no_auth" not in spec.flags:
-        _stats(server, argv).rejected_calls += 1
-        return CommandError(NOAUTH)
+    if not client.authenticated and not server.users.default_open and "no_auth" not in spec.flags:
+        return _reject(client, argv, CommandError(NOAUTH))
+    if not client.user.unrestricted:
+        denied = permission_denied(client, spec, argv)
+        if denied is not None:
+            return _reject(client, argv, CommandError(NOPERM[denied.reason].format(spec.name)))
+    if server.check_memory and server.memory.refuses(client, spec):
+        error = _reject(client, argv, CommandError(OOM))
+        return _abort_exec(client, error) if spec.name == "exec" else error
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
         client.multi.append(argv)
         return protocol.QUEUED
     return call(client, spec, argv)
+
+
+def _reject(client: Client, argv: list[bytes], error: CommandError) -> CommandError:
+    """Redis's rejectCommand: counted as rejected, and a transaction being queued fails."""
+    _stats(client.server, argv).rejected_calls += 1
+    if client.multi is not None:
+        client.multi_failed = True
+    return error
+
+
+def permission_denied(
+    client: Client, spec: Command, argv: list[bytes], context: str = ""
+) -> Denied | None:
+    """Whether the client's user may not run this command line; a refusal is logged."""
+    try:
+        client.user.check(spec, argv)
+    except Denied as denied:
+        obj = spec.name.encode() if denied.reason == "command" else argv[denied.position]
+        client.log_denial(denied.reason, obj, spec.name, context=context)
+        return denied
+    return None
 
 
 def _abort_exec(client: Client, error: CommandError) -> CommandError:
@@ -125,7 +164,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     try:
         reply = spec.invoke(client, argv)
     except CommandError as exc:
-        reply = exc
+        reply = exc.about(argv) if type(exc) is SubcommandMisuse else exc
         stats.failed_calls += 1
     except Exception:
         log.exception("internal error running %r", argv[:3])
@@ -164,6 +203,8 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
             and spec.plain
             and client.multi is None
             and client.authenticated
+            and client.user.unrestricted
+            and not client.server.check_memory
             and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
         ):
             reply = call(client, spec, argv)

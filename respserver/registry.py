@@ -85,6 +85,8 @@ class Command:
     plain: bool = True  # no subcommands: dispatch needs no second lookup
     write: bool = False  # flagged "write": logged to the AOF when it changed something
     invoke: Callable[[Any, list[bytes]], Any] | None = None  # handler(ctx, *argv[first_arg:])
+    # For key specs flagged variable_flags: argv -> [(position, flags)], Redis's getkeys_proc.
+    getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None
 
     @property
     def arguments(self) -> tuple[Arg, ...]:
@@ -137,13 +139,15 @@ def command(
     tips: str = "",
     key_flags: str = "",
     history: tuple[tuple[str, str], ...] = (),
+    getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a command (or ``parent|sub`` subcommand) and register its handler.
 
     ``key_flags`` are the key specs' flags (Redis's "RW access update"; specs separated by
     '|' when ``keys`` spans several fixed positions, as RENAME's "RW access delete | OW update");
     by default "RO access" for readonly commands, "RW update" for write ones. ``history`` is
-    COMMAND DOCS' list of (version, change).
+    COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
+    ``variable_flags`` key spec from the arguments (SET reads its key only with GET).
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,6 +168,7 @@ def command(
             tips=tuple(tips.split()),
             key_specs=_key_specs(keys, flags.split(), key_flags),
             history=history,
+            getkeys=getkeys,
         )
         parent, _, sub = name.partition("|")
         if sub:
@@ -299,6 +304,18 @@ def _key_specs(keys: tuple[int, int, int], flags: list[str], key_flags: str) -> 
         return tuple(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1) for f, p in pairs)
     lastkey = last - first if last >= 0 else last
     return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step),)
+
+
+def keys_of(spec: Command, argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+    """Where a full command line's keys are, each with its key spec's flags (Redis's
+    getKeysFromCommandWithSpecs); a spec the arguments fall short of yields no keys."""
+    if spec.getkeys is not None:
+        return spec.getkeys(argv)
+    found = []
+    for ks in spec.key_specs:
+        last = len(argv) + ks.lastkey if ks.lastkey < 0 else ks.index + ks.lastkey
+        found += [(p, ks.flags) for p in range(ks.index, last + 1, ks.keystep) if p < len(argv)]
+    return found
 
 
 # --- syntax strings -> argument trees (COMMAND DOCS) -------------------------------------------

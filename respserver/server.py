@@ -17,10 +17,11 @@ from functools import partial
 import trio
 
 import respserver.commands  # noqa: F401  (registers every command)
-from respserver.connection import make_handler
+from respserver.connection import make_handler, make_tls_handler
 from respserver.owner import Owner
 from respserver.persistence import Persistence
 from respserver.state import Server
+from respserver.tls import REBUILT_BY, TLS
 
 log = logging.getLogger("respserver")
 
@@ -30,15 +31,17 @@ BACKLOG = 511
 
 @dataclass
 class RunningServer:
-    """A started server: where it listens, its state, and how to stop it."""
+    """A started server: where it listens, its state, and how to stop it. ``port`` is None
+    when there is no plain TCP listener, ``tls_port`` when there is no TLS one."""
 
     host: str
-    port: int
+    port: int | None
     state: Server
     cancel_scope: trio.CancelScope
+    tls_port: int | None = None
 
     @property
-    def address(self) -> tuple[str, int]:
+    def address(self) -> tuple[str, int | None]:
         return (self.host, self.port)
 
     def stop(self) -> None:
@@ -46,23 +49,34 @@ class RunningServer:
 
 
 async def serve(
-    port: int = 6379,
+    port: int | None = 6379,
     bind: str = "127.0.0.1",
     databases: int = 16,
     config: dict[str, str] | None = None,
     *,
+    tls_port: int | None = None,
     task_status: trio.TaskStatus[RunningServer] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve RESP on ``bind`` (one or more addresses separated by spaces) and ``port``.
 
     With ``port=0`` the kernel picks a free port; ``nursery.start(serve, ...)`` returns a
-    RunningServer that names it. Runs until cancelled (or ``RunningServer.stop()``).
+    RunningServer that names it. ``port=None``: no plain TCP listener. ``tls_port`` serves
+    TLS (0: the kernel picks) with the tls-* parameters of ``config``; left None, the config's
+    ``tls-port`` decides (0 there: no TLS, as in Redis). Runs until cancelled (or
+    ``RunningServer.stop()``). Raises TLSConfigError when TLS is asked for but its context
+    cannot be built, ValueError when nothing would listen.
     """
     state = Server(databases, config)
-    owner = Owner(state)
-    handler = make_handler(state, owner)
     try:
-        await _serve(state, owner, handler, port, bind, task_status)
+        if tls_port is None and int(state.config["tls-port"]):
+            tls_port = int(state.config["tls-port"])
+        if port is None and tls_port is None and not state.config["unixsocket"]:
+            raise ValueError("Configured to not listen anywhere, exiting.")
+        tls = TLS(state.config) if tls_port is not None else None
+        if tls is not None:
+            state.config_appliers.update(dict.fromkeys(REBUILT_BY, tls.reconfigure))
+        owner = Owner(state)
+        await _serve(state, owner, port, bind, tls_port, tls, task_status)
     finally:
         state.persistence.close()  # write and fsync what the log holds
 
@@ -70,9 +84,10 @@ async def serve(
 async def _serve(
     state: Server,
     owner: Owner,
-    handler: object,
-    port: int,
+    port: int | None,
     bind: str,
+    tls_port: int | None,
+    tls: TLS | None,
     task_status: trio.TaskStatus[RunningServer],
 ) -> None:
     with trio.CancelScope() as scope:
@@ -81,19 +96,37 @@ async def _serve(
             nursery.start_soon(owner.run)
             nursery.start_soon(owner.run_cron, 1 / int(state.config["hz"]))
             nursery.start_soon(fsync_every_second, state.persistence)
-            listeners = []
-            for host in bind.split():
-                listeners += await nursery.start(
-                    partial(trio.serve_tcp, handler, port, host=host, backlog=BACKLOG)
-                )
-                port = port or listeners[0].socket.getsockname()[1]
+            handler = make_handler(state, owner)
+            plain = [] if port is None else await _listen(nursery, handler, port, bind)
+            secure = []
+            if tls is not None:
+                tls_handler = make_tls_handler(state, owner, tls)
+                secure = await _listen(nursery, tls_handler, tls_port, bind)
             if state.config["unixsocket"]:
                 unix = unix_listener(state.config["unixsocket"], state.config["unixsocketperm"])
                 await nursery.start(trio.serve_listeners, handler, [unix])
-            bound_host, bound_port = listeners[0].socket.getsockname()[:2]
-            state.config["port"] = str(bound_port)
+            bound_port = plain[0].socket.getsockname()[1] if plain else None
+            bound_tls = secure[0].socket.getsockname()[1] if secure else None
+            state.config["port"] = str(bound_port or 0)
+            state.config["tls-port"] = str(bound_tls or 0)
             state.config["bind"] = bind
-            task_status.started(RunningServer(bound_host, bound_port, state, scope))
+            listeners = plain or secure
+            host = listeners[0].socket.getsockname()[0] if listeners else bind
+            task_status.started(RunningServer(host, bound_port, state, scope, bound_tls))
+
+
+async def _listen(
+    nursery: trio.Nursery, handler: object, port: int, bind: str
+) -> list[trio.SocketListener]:
+    """Listen on ``port`` at each address of ``bind``; port 0: one the kernel picks, the same
+    for every address."""
+    listeners: list[trio.SocketListener] = []
+    for host in bind.split():
+        listeners += await nursery.start(
+            partial(trio.serve_tcp, handler, port, host=host, backlog=BACKLOG)
+        )
+        port = port or listeners[0].socket.getsockname()[1]
+    return listeners
 
 
 def unix_listener(path: str, permissions: str) -> trio.SocketListener:
@@ -128,14 +161,19 @@ def _fsync_and_close(fd: int) -> None:
 
 @asynccontextmanager
 async def open_server(
-    port: int = 0,
+    port: int | None = 0,
     bind: str = "127.0.0.1",
     databases: int = 16,
     config: dict[str, str] | None = None,
+    *,
+    tls_port: int | None = None,
 ) -> AsyncIterator[RunningServer]:
-    """``async with open_server(port=0) as server:`` runs a server for the block's duration."""
+    """``async with open_server(port=0) as server:`` runs a server for the block's duration
+    (``serve`` says what the arguments mean)."""
     async with trio.open_nursery() as nursery:
-        running: RunningServer = await nursery.start(partial(serve, port, bind, databases, config))
+        running: RunningServer = await nursery.start(
+            partial(serve, port, bind, databases, config, tls_port=tls_port)
+        )
         try:
             yield running
         finally:
@@ -147,16 +185,20 @@ class ServerThread:
 
     with ServerThread(port=0) as server:
         redis.Redis(port=server.port).ping()
+
+    ``serve`` says what the arguments mean (``tls_port=0``: TLS on a port the kernel picks).
     """
 
     def __init__(
         self,
-        port: int = 0,
+        port: int | None = 0,
         bind: str = "127.0.0.1",
         databases: int = 16,
         config: dict[str, str] | None = None,
+        *,
+        tls_port: int | None = None,
     ) -> None:
-        self._args = (port, bind, databases, config)
+        self._serve = partial(serve, port, bind, databases, config, tls_port=tls_port)
         self._thread: threading.Thread | None = None
         self._token: trio.lowlevel.TrioToken | None = None
         self.running: RunningServer | None = None
@@ -167,28 +209,41 @@ class ServerThread:
         return self.running.host
 
     @property
-    def port(self) -> int:
+    def port(self) -> int | None:
         assert self.running is not None
         return self.running.port
+
+    @property
+    def tls_port(self) -> int | None:
+        assert self.running is not None
+        return self.running.tls_port
 
     def start(self) -> ServerThread:
         started: queue.Queue = queue.Queue()
 
         async def main() -> None:
             self._token = trio.lowlevel.current_trio_token()
+            running = None
             try:
                 async with trio.open_nursery() as nursery:
-                    started.put(await nursery.start(partial(serve, *self._args)))
+                    running = await nursery.start(self._serve)
+                    started.put(running)
             except BaseException as exc:
-                started.put(exc)
-                raise
+                if running is not None:
+                    raise
+                started.put(exc)  # a failure to start: raised in the caller's thread
 
         self._thread = threading.Thread(
             target=trio.run, args=(main,), name="respserver", daemon=True
         )
         self._thread.start()
         result = started.get(timeout=30)
+        # A failure to start is one error (TLSConfigError, LoadError...): raise it, not the
+        # nurseries' groups around it.
+        while isinstance(result, BaseExceptionGroup) and len(result.exceptions) == 1:
+            result = result.exceptions[0]
         if isinstance(result, BaseException):
+            self._thread.join(timeout=30)
             raise result
         self.running = result
         return self

@@ -8,10 +8,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from respserver.acl import User, Users
 from respserver.config import apply_directives, output_buffer_limits
+from respserver.eviction import Memory
 from respserver.index import Indexes
 from respserver.keyspace import Database, Listener
-from respserver.persistence import Persistence
+from respserver.persistence import LoadError, Persistence
 
 log = logging.getLogger("respserver")
 
@@ -64,10 +66,25 @@ def default_config() -> dict[str, str]:
         "cluster-enabled": "no",
         "replica-read-only": "yes",
         "maxmemory-samples": "5",
+        "lfu-log-factor": "10",
+        "lfu-decay-time": "1",
         "lazyfree-lazy-user-del": "no",
         "tcp-backlog": "511",
         "unixsocket": "",
         "unixsocketperm": "0",
+        "tls-port": "0",
+        "tls-cert-file": "",
+        "tls-key-file": "",
+        "tls-key-file-pass": "",
+        "tls-ca-cert-file": "",
+        "tls-ca-cert-dir": "",
+        "tls-auth-clients": "yes",
+        "tls-protocols": "",
+        "tls-ciphers": "",
+        "tls-ciphersuites": "",
+        "tls-prefer-server-ciphers": "no",
+        "aclfile": "",
+        "acllog-max-len": "128",
         "client-output-buffer-limit": (
             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
         ),
@@ -102,12 +119,66 @@ class Client:
     # depend on the clock or on chance (set by the handler through propagate_as).
     rewritten: list[list[bytes]] | None = None
     loader: bool = False  # replays a data set: runs while the server is loading
-    authenticated: bool = True  # False until AUTH when requirepass is set (new_client decides)
+    user: User = field(init=False)  # whom the connection acts as: ``default`` until AUTH
+    authenticated: bool = True  # False until AUTH while the default user needs a password
     over_soft_limit_since: float | None = None  # output past the soft limit since then
     pending_output: int = 0  # reply bytes the transport holds, not yet sent (it keeps this)
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
+        self.user = self.server.users.default
+
+    def describe(self, running: str | bool = False) -> bytes:
+        """This client's CLIENT LIST line, in Redis 7.2's format (7.0's plus lib-name and
+        lib-ver). ``running`` names the command the client is running now, which Redis records
+        before running it. Buffer and memory sizes are Redis internals with no counterpart
+        here: they read 0."""
+        now = time.time()
+        fields = (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
+            f"name={_text(self.name)} age={int(now - self.created)} "
+            f"idle={int(now - self.last_interaction)} flags={self._flags()} db={self.db.index} "
+            f"sub=0 psub=0 ssub=0 multi={-1 if self.multi is None else len(self.multi)} "
+            "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+            f"events=r cmd={running or self.last_command} user={_text(self.user.name)} "
+            f"redir=-1 resp={self.resp} "
+            f"lib-name={_text(self.lib_name)} lib-ver={_text(self.lib_ver)}"
+        )
+        return fields.encode()
+
+    def _flags(self) -> str:
+        flags = ""
+        if self.multi is not None:
+            flags += "x"
+        if self.dirty_cas:
+            flags += "d"
+        if self.closing:
+            flags += "c"
+        return flags or "N"
+
+    def log_denial(
+        self,
+        reason: str,
+        obj: bytes,
+        running: str,
+        username: bytes | None = None,
+        context: str = "",
+    ) -> None:
+        """Note in the ACL LOG what this client was refused: a command, a key or a login."""
+        self.server.users.add_log(
+            reason,
+            context or ("toplevel" if self.multi is None else "multi"),
+            obj,
+            self.user.name if username is None else username,
+            self.describe(running),
+            int(self.server.config["acllog-max-len"]),
+        )
+
+    def reset_user(self) -> None:
+        """Back to the ``default`` user, authenticated only if it needs no password, as a new
+        connection (RESET; a deleted user's clients)."""
+        self.user = self.server.users.default
+        self.authenticated = self.server.users.default_open
 
     def over_output_limit(self, pending: int) -> bool:
         """Redis's checkClientOutputBufferLimits for a normal client holding ``pending`` bytes
@@ -169,14 +240,26 @@ class Server:
         # Checked and normalised as redis-server checks its start-up directives ("20kb").
         apply_directives(self.config, list((config or {}).items()))
         self.config["databases"] = str(databases)
+        self.users = Users()
+        self.users.set_default_password(self.config["requirepass"])
+        self._requirepass = self.config["requirepass"]
+        if self.config["aclfile"]:
+            try:
+                self.users.replace(self.users.load_file(self.config["aclfile"]), lambda _: None)
+            except ValueError as exc:
+                raise LoadError(f"Aborting Redis startup because of ACL errors: {exc}") from None
         self.derive_from_config()
         self.indexes = Indexes()  # QUERY's equality indexes, kept current as a listener
         self.persistence = Persistence(self)  # AOF and snapshots; told of expiries
         self.listeners: list[Listener] = [self.indexes]
         self.loading = False  # a data set is loading: most commands get -LOADING
         self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
+        # CONFIG SET's apply steps, by parameter (config.set_many); set by what acts on them.
+        self.config_appliers: dict[str, Callable[[dict[str, str]], None]] = {}
         expired = self.persistence.key_expired
         self.databases = [Database(i, self.listeners, expired) for i in range(databases)]
+        self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
+        self.memory.configure()
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
         self.started = time.time()
@@ -193,22 +276,39 @@ class Server:
 
     def derive_from_config(self) -> None:
         """Parse once what the per-batch path reads from ``config``: the normal class's (hard,
-        soft, soft seconds) of client-output-buffer-limit, and whether any limit is set."""
+        soft, soft seconds) of client-output-buffer-limit, and whether any limit is set;
+        maxmemory, and whether it is set."""
         limits = output_buffer_limits(self.config["client-output-buffer-limit"])["normal"]
         self.output_limits, self.output_limited = limits, any(limits[:2])
+        self.maxmemory = int(self.config["maxmemory"])
+        # Whether the next command passes the maxmemory check (owner.execute): set here and
+        # whenever a write takes memory over maxmemory, cleared by eviction once under it.
+        self.check_memory = self.maxmemory > 0
 
     def config_changed(self) -> None:
-        """After CONFIG SET: re-derive, and let persistence follow ``appendonly``."""
+        """After CONFIG SET: re-derive, let persistence follow ``appendonly``, and give a new
+        ``requirepass`` to the default user (as its only password)."""
+        if self.config["requirepass"] != self._requirepass:
+            self._requirepass = self.config["requirepass"]
+            self.users.set_default_password(self._requirepass)
         self.derive_from_config()
+        self.memory.configure()
         self.persistence.configure()
 
     def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
         client = Client(self, self._next_client_id, addr, laddr, fd)
-        client.authenticated = not self.config["requirepass"]
+        client.authenticated = self.users.default_open
         self._next_client_id += 1
         self.clients[client.id] = client
         self.total_connections += 1
         return client
+
+    def disconnect(self, client: Client, caller: Client) -> None:
+        """Close a client's connection: at once, or after this reply when it is the caller."""
+        client.closing = True
+        if client is not caller:
+            self.drop_client(client)
+            client.kill()
 
     def drop_client(self, client: Client) -> None:
         client.unwatch()
@@ -220,6 +320,8 @@ class Server:
             if db.expires:
                 db.expire_cycle()
         self.persistence.cron()
+        if self.maxmemory:
+            self.memory.cron()
         self.close_idle_clients()
         if self.output_limited:
             for client in list(self.clients.values()):
@@ -242,3 +344,7 @@ class Server:
     @property
     def expired_keys(self) -> int:
         return sum(db.expired_count for db in self.databases)
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")

@@ -138,13 +138,14 @@ def _canonical(value: object) -> object:
 class Diff:
     """Sends each command to respserver and to redis-server and compares the replies."""
 
-    def __init__(self, resp_port: int, redis_port: int, protocol: int) -> None:
+    def __init__(self, resp_port: int, redis_port: int, protocol: int, flush: bool = True) -> None:
         self.protocol = protocol
         self.ours = RawConnection(resp_port)
         self.real = RawConnection(redis_port)
         for conn in (self.ours, self.real):
             conn.call("HELLO", str(protocol))
-            conn.call("FLUSHALL")
+            if flush:
+                conn.call("FLUSHALL")
 
     def both(self, *args: object) -> tuple[bytes, bytes]:
         """The raw replies of respserver and redis-server, uncompared."""

@@ -7,6 +7,8 @@ import contextlib
 import resource
 import socket
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -14,7 +16,7 @@ import pytest
 import redis
 
 from respserver import ServerThread
-from tests.conftest import RawConnection
+from tests.conftest import RawConnection, free_port, wait_for_ping
 from tests.test_aof import redis_server_on
 
 
@@ -140,20 +142,29 @@ def test_protected_mode_denies_non_loopback_clients_like_redis(tmp_path):
     outward = outward_address()
     bind = f"127.0.0.1 {outward}"
     with ServerThread(port=0, bind=bind) as server, redis_server_on(tmp_path, bind=bind) as port:
-        for config in ({}, {"requirepass": "s3cret"}, {"protected-mode": "no"}):
+        settings = (
+            [],
+            [("CONFIG", "SET", "requirepass", "s3cret")],
+            [("CONFIG", "SET", "protected-mode", "no")],
+            [("ACL", "SETUSER", "default", "resetpass", ">s3cret")],  # a password by ACL
+        )
+        for config in settings:
             replies = []
             for target in (server.port, port):
                 admin = RawConnection(target)
-                for name, value in config.items():
-                    assert admin.call("CONFIG", "SET", name, value) == b"+OK\r\n"
+                for command in config:
+                    assert admin.call(*command) == b"+OK\r\n"
                 outsider = socket.create_connection((outward, target), timeout=5)
                 outsider.sendall(b"PING\r\n")
                 replies.append(outsider.recv(4096))
                 outsider.close()
                 assert admin.call("PING") == b"+PONG\r\n"  # loopback: always let in
-                admin.call("AUTH", "s3cret")
-                for name, value in {"requirepass": "", "protected-mode": "yes"}.items():
-                    admin.call("CONFIG", "SET", name, value)
+                for command in (
+                    ("CONFIG", "SET", "requirepass", ""),
+                    ("ACL", "SETUSER", "default", "nopass"),
+                    ("CONFIG", "SET", "protected-mode", "yes"),
+                ):
+                    admin.call(*command)
                 admin.close()
             assert replies[0] == replies[1], config
             if not config:
@@ -231,3 +242,89 @@ def test_config_set_of_limits_and_persistence_parameters_matches_redis(diff):
     shown += ["aof-load-truncated", "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size"]
     for name in shown:
         diff.do("CONFIG", "GET", name)
+
+
+# --- a gigabyte of pipelined commands, never read ------------------------------------------------
+
+GIGABYTE = 1 << 30
+RSS_ALLOWANCE = 128 << 20  # what the server may grow by while the gigabyte passes
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident size so far (VmHWM), in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@contextlib.contextmanager
+def server_process(tmp_path, *args: str) -> Iterator[tuple[int, int]]:
+    """respserver in a process of its own (so its memory is its own): its port and pid."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "respserver", "--port", str(port), "--dir", str(tmp_path), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_ping(port)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _send_unread(port: int, command: bytes, total: int, deadline: float) -> tuple[int, bool]:
+    """Pipeline ``command`` until ``total`` bytes are sent, reading nothing; how many bytes
+    went out, and whether the server closed the connection first."""
+    chunk = command * max(1, (1 << 20) // len(command))
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.settimeout(max(1.0, deadline - time.monotonic()))
+    sent = 0
+    try:
+        while sent < total and time.monotonic() < deadline:
+            sock.sendall(chunk)
+            sent += len(chunk)
+    except OSError:  # reset or broken pipe: the server cut us off
+        return sent, True
+    finally:
+        sock.close()
+    return sent, False
+
+
+def test_a_gigabyte_of_writes_passes_through_a_bounded_server(tmp_path):
+    """1 GB of 64 kB SETs, replies never read: they are applied as they come, the replies
+    (a few bytes each) wait in the socket, and the server's peak RSS grows by far less."""
+    value = b"v" * 65536
+    command = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n" % (len(value), value)
+    with server_process(tmp_path) as (port, pid):
+        before = _peak_rss(pid)
+        sent, cut_off = _send_unread(port, command, GIGABYTE, time.monotonic() + 120)
+        assert sent >= GIGABYTE and not cut_off
+        r = redis.Redis(port=port)
+        deadline = time.monotonic() + 30
+        while r.info("stats")["total_commands_processed"] < sent // len(command):
+            assert time.monotonic() < deadline, "the server stopped applying the pipeline"
+            time.sleep(0.05)
+        assert r.get("k") == value
+        r.close()
+        assert _peak_rss(pid) - before < RSS_ALLOWANCE
+
+
+def test_a_gigabyte_of_reads_never_read_is_cut_off(tmp_path):
+    """1 GB of pipelined GETs of a 1 MB value, replies never read, under an output limit of
+    16 MB: the client is closed long before, and the server never holds much more."""
+    with server_process(tmp_path, "--client-output-buffer-limit", "normal 16mb 0 0") as (
+        port,
+        pid,
+    ):
+        r = redis.Redis(port=port)
+        r.set("big", b"x" * (1 << 20))
+        before = _peak_rss(pid)
+        sent, cut_off = _send_unread(port, b"GET big\r\n", GIGABYTE, time.monotonic() + 60)
+        assert cut_off and sent < GIGABYTE
+        assert r.get("big") == b"x" * (1 << 20)  # everyone else is served
+        assert _peak_rss(pid) - before < RSS_ALLOWANCE
+        r.close()

@@ -1,10 +1,13 @@
-"""QUERY's equality and ordered indexes: every write path keeps them current (QUERY agrees with a
-brute-force evaluation over SCAN + HGETALL, and each index equals one rebuilt from the data), a
-random mix of writes and queries agrees too, a selective query examines only the candidates of
-its most selective clause, and INFO query reports the counters and indexes."""
+"""QUERY's equality and ordered indexes and its caches: every write path keeps them current (QUERY
+agrees with a brute-force evaluation over SCAN + HGETALL, in RESP2 and RESP3, each index equals
+one rebuilt from the data, and each cached bucket order and reply row equals one computed
+afresh), a random mix of writes and queries agrees too, a selective query examines only the
+candidates of its most selective clause, the row cache keeps to its budget, and INFO query
+reports the counters, indexes and cache."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -21,7 +24,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from respserver import index as index_module
 from respserver.index import PROBE_LIMIT, FieldIndex, number, sortable
+from respserver.protocol import encode
 from respserver.server import ServerThread
 from respserver.state import Server
 from tests.conftest import RawConnection
@@ -42,8 +47,16 @@ def to_number(value: bytes | None) -> float | None:
     return None if value is None else number(value)
 
 
+def expected_row(key: bytes, fields: dict[bytes, bytes], resp3: int) -> bytes:
+    """A hash's element of QUERY's full reply, cut from the encoding of a one-element reply."""
+    if resp3:
+        return encode({key: fields}, True).removeprefix(b"%1\r\n")
+    return encode([key, fields])
+
+
 def check_indexes(resp_server: ServerThread) -> None:
-    """Every index of A and B equals the one a fresh pass over the data would build."""
+    """Every index of A and B equals the one a fresh pass over the data would build; every
+    cached bucket order and reply row equals one computed from the data now."""
 
     def check(server: Server) -> None:
         for n in (A, B):
@@ -59,6 +72,8 @@ def check_indexes(resp_server: ServerThread) -> None:
                 assert index.buckets == buckets, (n, field)
                 assert len(index) == len(expected)
                 assert index.by_key in (None, expected), (n, field)
+                for value, in_order in index.in_order.items():
+                    assert in_order == tuple(sorted(buckets[value])), (n, field, value)
             for field in server.indexes.numeric_fields(db):
                 index = server.indexes.get_numeric(db, field)
                 hashes = {k: v for k, v in db.data.items() if type(v) is dict and field in v}
@@ -69,6 +84,19 @@ def check_indexes(resp_server: ServerThread) -> None:
                     numbers, key=lambda k: (numbers[k], k)
                 )
                 assert index.non_numeric == {k for k, v in parsed.items() if v is None}
+            rows = server.indexes.rows(db)
+            for resp3, cached in enumerate(rows.forms):
+                for key, row in cached.items():
+                    assert type(db.data.get(key)) is dict, (n, key)
+                    assert row == expected_row(key, db.data[key], resp3), (n, key, resp3)
+            assert rows.size == sum(sys.getsizeof(row) for f in rows.forms for row in f.values())
+            for (_, resp3), (keys, reply) in rows.replies.items():
+                header = b"%s%d\r\n" % (b"%" if resp3 else b"*", len(keys))
+                fresh = b"".join(expected_row(key, db.data[key], resp3) for key in keys)
+                assert reply == header + fresh, (n, keys, resp3)
+                assert all(key in rows.forms[resp3] for key in keys)  # how a change is seen
+            assert rows.replies_size == sum(sys.getsizeof(r) for _, r in rows.replies.values())
+            assert rows.replies_size <= rows.size
 
     on_owner(resp_server, check)
 
@@ -130,12 +158,34 @@ def dbs(resp_port) -> Iterator[tuple[redis.Redis, redis.Redis]]:
     rb.close()
 
 
+def as_resp3(reply: object) -> object:
+    """A full reply as brute force gives it (RESP2's pairs) in RESP3's shape: maps."""
+    if type(reply) is not list or not reply or type(reply[0]) is not list:
+        return reply
+    return {key: dict(zip(flat[::2], flat[1::2], strict=True)) for key, flat in reply}
+
+
+def ordered_items(reply: object) -> object:
+    """Maps as lists of items, so that comparing them compares their order too."""
+    if type(reply) is dict:
+        return [(key, ordered_items(value)) for key, value in reply.items()]
+    return reply
+
+
 def agree(resp_server: ServerThread, *clients: redis.Redis) -> None:
-    """Each query on each database returns what brute force over SCAN + HGETALL returns."""
+    """Each query on each database returns what brute force over SCAN + HGETALL returns, in
+    RESP2 and (the full replies, served from their own cached rows) in RESP3."""
     for r in clients:
         current = state(r)
+        where = r.get_connection_kwargs()
+        r3 = redis.Redis(port=where["port"], db=where["db"], protocol=3)
         for query in QUERIES:
-            assert actual(r, query) == brute(current, query), (r, query)
+            expected = brute(current, query)
+            assert actual(r, query) == expected, (r, query)
+            if query["mode"] is None:
+                got = ordered_items(actual(r3, query))
+                assert got == ordered_items(as_resp3(expected)), (r, query)
+        r3.close()
     check_indexes(resp_server)
 
 
@@ -191,6 +241,7 @@ def test_every_write_path_keeps_indexes_current(resp_server, dbs, write):
     }
     assert on_owner(resp_server, lambda s: s.indexes.numeric_fields(s.databases[A])) == (b"n",)
     WRITES[write](ra, rb, resp_server)
+    check_indexes(resp_server)  # before any QUERY refills a cache: the write emptied what changed
     agree(resp_server, ra, rb)
 
 
@@ -236,6 +287,102 @@ def test_query_indexes_no_scans_and_drops_the_indexes(resp_server, dbs):
     assert on_owner(resp_server, built) == ((b"status",), (b"n",))
 
 
+# --- the caches: bucket order and reply rows --------------------------------------------------
+
+
+def cached(resp_server: ServerThread, number: int) -> tuple[set[bytes], set[bytes], list[bytes]]:
+    """The keys with a cached RESP2 row, with a RESP3 row, and the values whose bucket of the
+    status index is kept in name order, in database ``number``."""
+
+    def read(server: Server) -> tuple[set[bytes], set[bytes], list[bytes]]:
+        db = server.databases[number]
+        resp2, resp3 = server.indexes.rows(db).forms
+        status = server.indexes.get(db, b"status")
+        return set(resp2), set(resp3), [] if status is None else sorted(status.in_order)
+
+    return on_owner(resp_server, read)
+
+
+def kept_replies(resp_server: ServerThread, number: int) -> list[tuple[tuple[bytes, ...], bool]]:
+    """The keys and protocol (RESP3?) of each whole reply kept for database ``number``."""
+
+    def read(server: Server) -> list[tuple[tuple[bytes, ...], bool]]:
+        rows = server.indexes.rows(server.databases[number])
+        return [(keys, resp3) for (_, resp3), (keys, _) in rows.replies.items()]
+
+    return on_owner(resp_server, read)
+
+
+def test_full_replies_come_from_cached_rows_until_a_key_changes(resp_server, resp_port, dbs):
+    ra, _ = dbs
+    for key, fields in DATA_A.items():
+        ra.hset(key, mapping=fields)
+    conn = RawConnection(resp_port)
+    conn.call("SELECT", str(A))
+    open_keys = [b"i:0", b"i:1", b"i:5"]
+
+    def row(key: bytes) -> bytes:
+        fields = DATA_A[key.decode()]
+        return expected_row(key, {f.encode(): v.encode() for f, v in fields.items()}, 0)
+
+    expected = b"*3\r\n" + b"".join(map(row, open_keys))
+    for _ in range(2):  # the first fills the caches, the second is served from them
+        reply = conn.call("QUERY", "WHERE", "status", "=", "open")
+        assert reply == expected
+        assert cached(resp_server, A) == (set(open_keys), set(), [b"open"])
+    assert conn.call("QUERY", "WHERE", "status", "=", "open", "NOCONTENT") == (
+        b"*3\r\n$3\r\ni:0\r\n$3\r\ni:1\r\n$3\r\ni:5\r\n"
+    )
+    assert kept_replies(resp_server, A) == [(tuple(open_keys), False)]
+    ra.hset("i:1", "owner", "cy")  # its bucket of status stays; its row and the reply go
+    assert cached(resp_server, A) == ({b"i:0", b"i:5"}, set(), [b"open"])
+    assert kept_replies(resp_server, A) == []
+    ra.hset("i:5", "status", "closed")  # leaves the bucket: the kept order goes too
+    assert cached(resp_server, A) == ({b"i:0"}, set(), [])
+    assert ra.execute_command("QUERY", "WHERE", "status", "=", "open") == [
+        [b"i:0", [b"status", b"open", b"owner", b"ann", b"n", b"5"]],
+        [b"i:1", [b"status", b"open", b"owner", b"cy", b"n", b"2"]],
+    ]
+    assert kept_replies(resp_server, A) == [((b"i:0", b"i:1"), False)]
+    ra.hset("i:01", "status", "open")  # joins the bucket: a new tuple, whose reply is new
+    assert ra.execute_command("QUERY", "WHERE", "status", "=", "open") == [
+        [b"i:0", [b"status", b"open", b"owner", b"ann", b"n", b"5"]],
+        [b"i:01", [b"status", b"open"]],
+        [b"i:1", [b"status", b"open", b"owner", b"cy", b"n", b"2"]],
+    ]
+    assert ((b"i:0", b"i:01", b"i:1"), False) in kept_replies(resp_server, A)
+    ra.delete("i:01")
+    conn.call("HELLO", "3")
+    assert conn.call("QUERY", "WHERE", "status", "=", "open", "LIMIT", "1", "1") == (
+        b"%1\r\n$3\r\ni:1\r\n%3\r\n$6\r\nstatus\r\n$4\r\nopen\r\n"
+        b"$5\r\nowner\r\n$2\r\ncy\r\n$1\r\nn\r\n$1\r\n2\r\n"
+    )
+    assert cached(resp_server, A) == ({b"i:0", b"i:1"}, {b"i:1"}, [b"open"])
+    conn.close()
+    check_indexes(resp_server)
+
+
+def test_row_cache_keeps_to_its_budget(resp_server, dbs, monkeypatch):
+    ra, _ = dbs
+    monkeypatch.setattr(index_module, "ROWS_MIN", 4)  # the budget: 4 rows (the db has 12 keys)
+    for i in range(12):
+        ra.hset(f"b:{i:02}", mapping={"g": str(i % 3), "i": str(i)})
+    group = {g: [f"b:{i:02}".encode() for i in range(g, 12, 3)] for g in range(3)}
+    full = lambda g: ra.execute_command("QUERY", "WHERE", "g", "=", str(g))  # noqa: E731
+    assert [key for key, _ in full(0)] == group[0]  # 4 rows: the budget
+    assert cached(resp_server, A)[0] == set(group[0])
+    assert [key for key, _ in full(1)] == group[1]  # 4 more would overflow: start afresh
+    assert cached(resp_server, A)[0] == set(group[1])
+    everything = ra.execute_command("QUERY", "SORTBY", "i")  # 12 > 4: encoded, not cached
+    assert [key for key, _ in everything] == sorted(group[0] + group[1] + group[2])
+    assert everything[5] == [b"b:05", [b"g", b"2", b"i", b"5"]]
+    assert cached(resp_server, A)[0] == set(group[1])
+    ra.hset("b:01", "g", "0")
+    assert [key for key, _ in full(1)] == [b"b:04", b"b:07", b"b:10"]
+    assert cached(resp_server, A)[0] == {b"b:04", b"b:07", b"b:10"}
+    check_indexes(resp_server)
+
+
 # --- a state machine: random writes and queries against brute force --------------------------
 
 KEYS = [f"k:{i}" for i in range(6)]
@@ -261,6 +408,7 @@ class QueryModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clients = {n: redis.Redis(port=self.port, db=n, protocol=2) for n in (A, B)}
+        self.resp3 = {n: redis.Redis(port=self.port, db=n, protocol=3) for n in (A, B)}
         self.r = self.clients[A]
         self.r.config_set("query-indexes", "yes" if self.indexes == "present" else "no")
         for r in self.clients.values():
@@ -275,6 +423,8 @@ class QueryModel(RuleBasedStateMachine):
         self.r.config_set("query-indexes", "yes")
         for r in self.clients.values():
             r.flushdb()
+            r.close()
+        for r in self.resp3.values():
             r.close()
 
     @initialize(
@@ -343,7 +493,11 @@ class QueryModel(RuleBasedStateMachine):
 
     @rule(query=queries)
     def query_agrees_with_brute_force(self, query):
-        assert actual(self.r, query) == brute(state(self.r), query), render(query)
+        expected = brute(state(self.r), query)
+        assert actual(self.r, query) == expected, render(query)
+        if query["mode"] is None:  # RESP3's full reply has its own cached rows
+            got = actual(self.resp3[self.database], query)
+            assert ordered_items(got) == ordered_items(as_resp3(expected)), render(query)
 
     @invariant()
     def fixed_queries_agree(self):
@@ -497,9 +651,14 @@ def test_info_query_reports_counters_and_indexes(resp_server, resp_port, dbs):
     assert fields.pop("query_scan_served") == str(scanned)
     assert fields.pop("query_keys_examined") == str(examined)
     ours = {name: value for name, value in fields.items() if name.startswith(f"index_{A}_")}
-    assert list(ours) == [f"index_{A}_eq_status", f"index_{A}_num_a\\x3ab\\xff", f"index_{A}_num_n"]
+    assert list(ours) == [
+        f"index_{A}_eq_status",
+        f"index_{A}_num_a\\x3ab\\xff",
+        f"index_{A}_num_n",
+        f"index_{A}_rows_cache",  # h:1's RESP2 row, from both queries' full replies
+    ]
     entries = {name: value.split(",") for name, value in ours.items()}
-    assert [e[0] for e in entries.values()] == ["entries=2", "entries=1", "entries=1"]
+    assert [e[0] for e in entries.values()] == ["entries=2", "entries=1", "entries=1", "entries=1"]
     assert all(e[1].startswith("bytes=") and int(e[1][6:]) > 0 for e in entries.values())
     assert "Query" in info(resp_port, "everything")  # and in plain INFO, as the issue asks
     assert "Query" in info(resp_port, "default")

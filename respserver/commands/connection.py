@@ -1,14 +1,11 @@
 """Connection commands. https://redis.io/docs/latest/commands/?group=connection
 
 HELLO, AUTH, RESET and the CLIENT family act on the calling connection (``ctx``) or, for
-CLIENT LIST/KILL, on the other clients the server holds. There is one user, ``default``: with
-no ``requirepass`` it takes any password, as Redis's default ``nopass`` user does.
+CLIENT LIST/KILL, on the other clients the server holds. Users and their passwords are the ACL's
+(respserver/acl.py); ``requirepass`` is the ``default`` user's password.
 """
 
 from __future__ import annotations
-
-import hmac
-import time
 
 from respserver.commands.common import to_int
 from respserver.commands.server import help_reply
@@ -100,15 +97,13 @@ def quit(ctx: Client, *_: bytes) -> SimpleString:
 # --- authentication and handshake ---------------------------------------------------------------
 
 
-def authenticate(ctx: Client, username: bytes, password: bytes) -> None:
-    """Check credentials against the one user, ``default``, in constant time (a timing must not
-    tell how much of a guess was right); raise WRONGPASS if they fail, else the connection is
-    authenticated."""
-    requirepass = ctx.server.config["requirepass"].encode()
-    right_password = hmac.compare_digest(password, requirepass) if requirepass else True
-    if not (username == b"default" and right_password):
+def authenticate(ctx: Client, command: bytes, username: bytes, password: bytes) -> None:
+    """Log in as ``username``, or raise WRONGPASS (and note the failure in the ACL log)."""
+    user = ctx.server.users.authenticate(username, password)
+    if user is None:
+        ctx.log_denial("auth", command, command.lower().decode(), username)
         raise CommandError(WRONGPASS)
-    ctx.authenticated = True
+    ctx.user, ctx.authenticated = user, True
 
 
 @command(
@@ -127,10 +122,10 @@ def auth(ctx: Client, *args: bytes) -> SimpleString:
     if len(args) > 2:
         raise CommandError(SYNTAX)
     if len(args) == 1:
-        if not ctx.server.config["requirepass"]:
+        if ctx.server.users.default.nopass:
             raise CommandError(NO_PASSWORD_SET)
         args = (b"default", *args)
-    authenticate(ctx, *args)
+    authenticate(ctx, b"AUTH", *args)
     return OK
 
 
@@ -163,14 +158,14 @@ def hello(ctx: Client, *args: bytes) -> dict:
     while i < len(args):
         option, more = args[i].lower(), len(args) - 1 - i
         if option == b"auth" and more >= 2:
-            authenticate(ctx, args[i + 1], args[i + 2])
+            authenticate(ctx, b"HELLO", args[i + 1], args[i + 2])
             i += 3
         elif option == b"setname" and more >= 1:
             _set_name(ctx, args[i + 1])
             i += 2
         else:
             raise CommandError(f"ERR Syntax error in HELLO option '{_text(args[i])}'")
-    if not ctx.authenticated:
+    if not ctx.authenticated and not ctx.server.users.default_open:
         raise CommandError(HELLO_NOAUTH)
     if version:
         ctx.resp = version
@@ -198,7 +193,7 @@ def reset(ctx: Client) -> SimpleString:
     ctx.db = ctx.server.databases[0]
     ctx.resp = 2
     ctx.name = b""
-    ctx.authenticated = not ctx.server.config["requirepass"]  # as a new connection
+    ctx.reset_user()
     end_transaction(ctx)
     return SimpleString(b"RESET")
 
@@ -291,7 +286,7 @@ def client_setinfo(ctx: Client, attribute: bytes, value: bytes) -> SimpleString:
 )
 def client_info(ctx: Client) -> Verbatim:
     """This connection's CLIENT LIST line."""
-    return Verbatim(_describe(ctx, ctx, "client|info") + b"\n")
+    return Verbatim(ctx.describe("client|info") + b"\n")
 
 
 @command(
@@ -329,7 +324,7 @@ def client_list(ctx: Client, *args: bytes) -> Verbatim:
         chosen = [clients[i] for i in ids if i in clients]
     else:
         raise CommandError(SYNTAX)
-    return Verbatim(b"".join(_describe(c, ctx, "client|list") + b"\n" for c in chosen))
+    return Verbatim(b"".join(c.describe(c is ctx and "client|list") + b"\n" for c in chosen))
 
 
 @command(
@@ -361,11 +356,11 @@ def client_kill(ctx: Client, *args: bytes) -> object:
         if not _kill(ctx, {"addr": args[0].decode("utf-8", "replace")}, skipme=False):
             raise CommandError("ERR No such client")
         return OK
-    filters, skipme = _kill_filters(args)
+    filters, skipme = _kill_filters(ctx, args)
     return _kill(ctx, filters, skipme)
 
 
-def _kill_filters(args: tuple[bytes, ...]) -> tuple[dict[str, object], bool]:
+def _kill_filters(ctx: Client, args: tuple[bytes, ...]) -> tuple[dict[str, object], bool]:
     """Parse CLIENT KILL's option/value pairs, checking each as Redis does, in order."""
     filters: dict[str, object] = {}
     skipme = True
@@ -383,7 +378,8 @@ def _kill_filters(args: tuple[bytes, ...]) -> tuple[dict[str, object], bool]:
         elif option in (b"addr", b"laddr"):
             filters[option.decode()] = value.decode("utf-8", "replace")
         elif option == b"user":
-            if value != b"default":
+            filters["user"] = ctx.server.users.get(value)
+            if filters["user"] is None:
                 raise CommandError(f"ERR No such user '{_text(value)}'")
         elif option == b"skipme" and value.lower() in (b"yes", b"no"):
             skipme = value.lower() == b"yes"
@@ -402,13 +398,11 @@ def _kill(ctx: Client, filters: dict[str, object], skipme: bool) -> int:
             or ("laddr" in filters and client.laddr != filters["laddr"])
             or ("type" in filters and _type_of(client) != filters["type"])
             or ("id" in filters and client.id != filters["id"])
+            or ("user" in filters and client.user is not filters["user"])
             or (client is ctx and skipme)
         ):
             continue
-        client.closing = True
-        if client is not ctx:
-            server.drop_client(client)
-            client.kill()
+        server.disconnect(client, ctx)
         killed += 1
     return killed
 
@@ -505,32 +499,3 @@ def _client_type(name: bytes) -> str:
 def _type_of(client: Client) -> str:
     # No replication and no pub/sub yet: every connection is a normal client.
     return "normal"
-
-
-def _flags(client: Client) -> str:
-    flags = ""
-    if client.multi is not None:
-        flags += "x"
-    if client.dirty_cas:
-        flags += "d"
-    if client.closing:
-        flags += "c"
-    return flags or "N"
-
-
-def _describe(client: Client, caller: Client, current: str) -> bytes:
-    """A CLIENT LIST line in Redis 7.2's format (7.0's plus lib-name and lib-ver). Buffer and
-    memory sizes are Redis internals with no counterpart here: they read 0."""
-    now = time.time()
-    # Redis records a command before running it, so the caller's line names the running one.
-    last = current if client is caller else client.last_command
-    fields = (
-        f"id={client.id} addr={client.addr} laddr={client.laddr} fd={client.fd} "
-        f"name={_text(client.name)} age={int(now - client.created)} "
-        f"idle={int(now - client.last_interaction)} flags={_flags(client)} db={client.db.index} "
-        f"sub=0 psub=0 ssub=0 multi={-1 if client.multi is None else len(client.multi)} "
-        "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
-        f"events=r cmd={last} user=default redir=-1 resp={client.resp} "
-        f"lib-name={_text(client.lib_name)} lib-ver={_text(client.lib_ver)}"
-    )
-    return fields.encode()

@@ -6,13 +6,18 @@ Evaluation is split in two: ``plan`` names the keys worth looking at, from the i
 ``matching`` checks each candidate for type, MATCH and those clauses, so the planner may return
 any superset of the matches without changing the results. A numeric SORTBY reads each match's
 weight from the field's ordered index.
-QUERY only reads: keys are fetched with ``db.get``, so expired keys never appear.
+QUERY only reads, and expired keys never appear: candidates are fetched with ``db.get``, or,
+when the indexes decided every clause and none of them has a TTL, taken as they are.
+
+The common query (one ``=`` clause, full content) is served from caches kept in
+respserver/index.py: the bucket in name order, each hash's encoded reply row and the whole
+reply, so a repeated one touches neither the keyspace nor the encoder.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from respserver.commands.common import to_int
@@ -69,6 +74,8 @@ class Query:
     nocontent: bool = False
     count_only: bool = False
     use_indexes: bool = True  # False under ``query-indexes no``: scan, as with no index at all
+    # The keys the caller's ACL user may read, when not all: QUERY shows only those.
+    readable: Callable[[bytes], bool] | None = None
 
 
 class _Args:
@@ -174,7 +181,20 @@ class _Range:
         return max(self.stop - self.start, 0)
 
 
-def plan(db: Database, query: Query, indexes: Indexes) -> tuple[set | list, tuple[Condition, ...]]:
+@dataclass(slots=True)
+class Candidates:
+    """What ``plan`` hands evaluation: keys that include every match (possibly shared with an
+    index: never modify them), the WHERE clauses still to check, whether the keys came from an
+    index (so each is a hash, live unless its time ran out) and whether they are in name
+    order."""
+
+    keys: Collection[bytes]
+    undecided: tuple[Condition, ...]
+    indexed: bool = True
+    by_name: bool = False
+
+
+def plan(db: Database, query: Query, indexes: Indexes) -> Candidates:
     """The keys worth looking at (a superset of the matches) and the WHERE clauses the indexes
     did not already decide for them.
 
@@ -184,13 +204,14 @@ def plan(db: Database, query: Query, indexes: Indexes) -> tuple[set | list, tupl
     lengths, differences of bisection positions); every other ``=``/``IN`` clause then narrows
     them by set intersection and every ``!=`` by set difference, in C. Those clauses are
     decided: an index holds exactly the live hashes' values. Other ranges stay to be checked.
+    A lone one-value clause hands over its bucket in name order, sorted once and kept.
     With no ``=``/``IN`` clause and no range, or with ``query-indexes no``, every key is a
     candidate and no clause is decided.
     """
     if not query.use_indexes:
         indexes.db_reset(db)  # unused from now on: give their memory back
         return _every_key(db, query, indexes)
-    equal: list[tuple[int, FieldIndex, Iterable[bytes], Condition]] = []
+    equal: list[tuple[int, FieldIndex, Collection[bytes], Condition]] = []
     unequal: list[tuple[FieldIndex, Condition]] = []
     ranges: dict[bytes, _Range] = {}
     for condition in query.conditions:
@@ -216,12 +237,14 @@ def plan(db: Database, query: Query, indexes: Indexes) -> tuple[set | list, tupl
     narrowest = min(ranges.values(), key=lambda bounds: bounds.size, default=None)
     equal.sort(key=lambda option: option[0])
     decided: list[Condition] = []
+    by_name = False
     if narrowest is not None and (not equal or narrowest.size < equal[0][0]):
         keys = set(narrowest.index.keys(narrowest.start, narrowest.stop))
         decided += narrowest.clauses
     elif equal:
         _, index, values, condition = equal.pop(0)
-        keys = index.keys(values)
+        by_name = not equal and not unequal and len(values) == 1
+        keys = index.sorted_keys(next(iter(values))) if by_name else index.keys(values)
         decided.append(condition)
     else:
         return _every_key(db, query, indexes)
@@ -233,68 +256,84 @@ def plan(db: Database, query: Query, indexes: Indexes) -> tuple[set | list, tupl
         decided.append(condition)
     indexes.served += 1
     indexes.examined += len(keys)
-    return keys, tuple(c for c in query.conditions if c not in decided)
+    undecided = tuple(c for c in query.conditions if c not in decided)
+    return Candidates(keys, undecided, by_name=by_name)
 
 
-def _every_key(db: Database, query: Query, indexes: Indexes) -> tuple[list, tuple[Condition, ...]]:
+def _every_key(db: Database, query: Query, indexes: Indexes) -> Candidates:
     keys = list(db.keys())
     indexes.scanned += 1
     indexes.examined += len(keys)
-    return keys, query.conditions
+    return Candidates(keys, query.conditions, indexed=False)
 
 
-def matching(db: Database, query: Query, indexes: Indexes) -> dict[bytes, dict[bytes, bytes]]:
-    """The hashes that satisfy the query's MATCH and WHERE clauses, key -> fields, in no order."""
-    glob = query.glob
-    keys, conditions = plan(db, query, indexes)
-    found = {}
-    for key in keys:
+def matching(db: Database, query: Query, indexes: Indexes) -> tuple[Collection[bytes], bool]:
+    """The keys of the hashes that satisfy the query's MATCH and WHERE clauses, and whether
+    they are in name order (else in no order). May be shared with an index: never modify."""
+    found = plan(db, query, indexes)
+    glob, readable, conditions = query.glob, query.readable, found.undecided
+    if found.indexed and glob is None and readable is None and not conditions:
+        return _live(db, found.keys), found.by_name
+    kept = []
+    for key in found.keys:
         fields = db.get(key)  # None for a key that expired, which also reaps it
         if type(fields) is not dict or (glob is not None and not glob.match(key)):
             continue
+        if readable is not None and not readable(key):
+            continue
         if not conditions or all(condition.holds(fields) for condition in conditions):
-            found[key] = fields
-    return found
+            kept.append(key)
+    return kept, found.by_name
+
+
+def _live(db: Database, keys: Collection[bytes]) -> Collection[bytes]:
+    """``keys`` (hashes, from an index) less those whose time ran out, which are reaped on the
+    way; in their order. Without a TTL among them, no key is looked up."""
+    if db.stamps_access:  # under an LRU/LFU policy a read is a lookup, which stamps the key
+        return [key for key in keys if db.get(key) is not None]
+    expires = db.expires
+    if not expires or expires.keys().isdisjoint(keys):
+        return keys
+    return [key for key in keys if key not in expires or db.get(key) is not None]
 
 
 def _weight(
-    query: Query, matches: dict[bytes, dict[bytes, bytes]], index: NumericIndex | None
+    db: Database, query: Query, keys: Collection[bytes], index: NumericIndex | None
 ) -> Callable[[bytes], bytes]:
     """SORTBY's weight of a matching key: for ALPHA the value's bytes, else its number as
     ``sortable`` bytes, read from the field's ordered index when there is one (no parsing);
     a missing field weighs 0, as SORT's missing weight does."""
-    field = query.sort_field
+    field, data = query.sort_field, db.data
     if query.alpha:
-        return lambda key: matches[key].get(field, b"")
+        return lambda key: data[key].get(field, b"")
     zero = sortable(0.0)
     if index is None:
-        numbers = {key: number(fields.get(field, b"0")) for key, fields in matches.items()}
+        numbers = {key: number(data[key].get(field, b"0")) for key in keys}
         if None in numbers.values():
             raise CommandError(BAD_SCORE)
         return lambda key: sortable(numbers[key])
-    if not index.non_numeric.isdisjoint(matches):
+    if not index.non_numeric.isdisjoint(keys):
         raise CommandError(BAD_SCORE)
     by_key = index.by_key
     return lambda key: by_key[key][:8] if key in by_key else zero
 
 
-def ordered(db: Database, query: Query, indexes: Indexes) -> list[tuple[bytes, dict]]:
-    """The matches by key name, or by SORTBY with ties by key name (ascending either way),
-    paged by LIMIT."""
-    matches = matching(db, query, indexes)
-    keys = sorted(matches)
+def ordered(db: Database, query: Query, indexes: Indexes) -> Sequence[bytes]:
+    """The matching keys by name, or by SORTBY with ties by name (ascending either way), paged
+    by LIMIT: a new list, or as ``matching`` found them if they need neither (so an index's
+    bucket, a tuple, reaches ``Rows.reply`` as itself)."""
+    keys, by_name = matching(db, query, indexes)
+    whole = not query.offset and query.count < 0
+    if by_name and whole and query.sort_field is None:
+        return keys
+    keys = list(keys) if by_name else sorted(keys)
     if query.sort_field is not None:
         index = indexes.get_numeric(db, query.sort_field)
         # Stable, and reverse=True keeps equal items in their order: ties stay by key name.
-        keys.sort(key=_weight(query, matches, index), reverse=query.descending)
-    end = None if query.count < 0 else query.offset + query.count
-    wanted = query.fields
-    if wanted is None:
-        return [(key, matches[key]) for key in keys[query.offset : end]]
-    return [
-        (key, {f: matches[key][f] for f in wanted if f in matches[key]})
-        for key in keys[query.offset : end]
-    ]
+        keys.sort(key=_weight(db, query, keys, index), reverse=query.descending)
+    if whole:
+        return keys
+    return keys[query.offset : None if query.count < 0 else query.offset + query.count]
 
 
 @command(
@@ -314,12 +353,22 @@ def query(ctx: Client, *args: bytes) -> object:
     """The matching hashes (key -> fields), their keys (NOCONTENT) or their number (COUNT)."""
     spec = parse_query(args)
     spec.use_indexes = ctx.server.config["query-indexes"] == "yes"
-    indexes = ctx.server.indexes
+    if not ctx.user.reads_every_key:
+        spec.readable = ctx.user.may_read
+    indexes, db = ctx.server.indexes, ctx.db
     if spec.count_only:
-        return len(matching(ctx.db, spec, indexes))
-    results = ordered(ctx.db, spec, indexes)
+        return len(matching(db, spec, indexes)[0])
+    keys = ordered(db, spec, indexes)
+    resp3 = ctx.resp >= 3
     if spec.nocontent:
-        return [key for key, _ in results]
-    if ctx.resp >= 3:
+        return keys
+    if spec.fields is None and spec.use_indexes:
+        return indexes.rows(db).reply(db, keys, resp3)
+    data, wanted = db.data, spec.fields
+    if wanted is None:
+        results = [(key, data[key]) for key in keys]
+    else:
+        results = [(key, {f: data[key][f] for f in wanted if f in data[key]}) for key in keys]
+    if resp3:
         return dict(results)
     return [[key, fields] for key, fields in results]  # a hash is a flat array in RESP2

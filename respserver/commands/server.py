@@ -14,7 +14,7 @@ from respserver.commands.common import to_int
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
 from respserver.glob import stringmatch
 from respserver.protocol import OK, RespSet, SimpleString, Verbatim
-from respserver.registry import COMMANDS, HIDDEN_FLAGS, Arg, Command, command, container
+from respserver.registry import COMMANDS, HIDDEN_FLAGS, Arg, Command, command, container, keys_of
 from respserver.state import Client
 
 # --- COMMAND: the command table, as Redis renders it ---------------------------------------------
@@ -196,8 +196,8 @@ def command_list(ctx: Client, *args: bytes) -> list[bytes]:
     return [spec.name.encode() for spec in specs]
 
 
-def _key_positions(ctx: Client, argv: tuple[bytes, ...]) -> tuple[Command, list[int]]:
-    """The command ``argv`` names and where its keys are, with COMMAND GETKEYS' errors."""
+def _keys(argv: tuple[bytes, ...]) -> list[tuple[int, tuple[str, ...]]]:
+    """Where the keys of the command line ``argv`` are, with COMMAND GETKEYS' errors."""
     spec = COMMANDS.get(argv[0].lower())
     if spec is not None and spec.subcommands and len(argv) > 1:
         spec = spec.subcommands.get(argv[1].lower())
@@ -207,11 +207,7 @@ def _key_positions(ctx: Client, argv: tuple[bytes, ...]) -> tuple[Command, list[
         raise CommandError("ERR The command has no key arguments")
     if not spec.arity_ok(len(argv)):
         raise CommandError("ERR Invalid number of arguments specified for command")
-    positions = []
-    for ks in spec.key_specs:
-        last = len(argv) + ks.lastkey if ks.lastkey < 0 else ks.index + ks.lastkey
-        positions += [p for p in range(ks.index, last + 1, ks.keystep) if p < len(argv)]
-    return spec, positions
+    return keys_of(spec, list(argv))
 
 
 @command(
@@ -225,8 +221,7 @@ def _key_positions(ctx: Client, argv: tuple[bytes, ...]) -> tuple[Command, list[
 )
 def command_getkeys(ctx: Client, *argv: bytes) -> list[bytes]:
     """The keys a full command line would touch."""
-    _, positions = _key_positions(ctx, argv)
-    return [argv[p] for p in positions]
+    return [argv[position] for position, _ in _keys(argv)]
 
 
 @command(
@@ -240,12 +235,7 @@ def command_getkeys(ctx: Client, *argv: bytes) -> list[bytes]:
 )
 def command_getkeysandflags(ctx: Client, *argv: bytes) -> list:
     """The keys a full command line would touch, each with its key-spec flags."""
-    spec, positions = _key_positions(ctx, argv)
-    flags = {}
-    for ks in spec.key_specs:
-        flags.setdefault(ks.index, ks.flags)
-    first_flags = spec.key_specs[0].flags
-    return [[argv[p], _symbols(flags.get(p, first_flags))] for p in positions]
+    return [[argv[position], _symbols(flags)] for position, flags in _keys(argv)]
 
 
 @command(
@@ -493,7 +483,7 @@ def config_get(ctx: Client, *patterns: bytes) -> dict[bytes, bytes]:
 )
 def config_set(ctx: Client, *args: bytes) -> SimpleString:
     """Set parameters, all or none."""
-    config.set_many(ctx.server.config, args)
+    config.set_many(ctx.server.config, args, ctx.server.config_appliers)
     ctx.server.config_changed()
     return OK
 
@@ -515,6 +505,7 @@ def config_resetstat(ctx: Client) -> SimpleString:
     server.net_input_bytes = server.net_output_bytes = 0
     for db in server.databases:
         db.expired_count = 0
+    server.memory.reset_stats()
     return OK
 
 

@@ -104,6 +104,13 @@ def max_string_length(ctx: Client) -> int:
     return int(ctx.server.config["proto-max-bulk-len"])
 
 
+def _set_key_flags(argv: list[bytes]) -> tuple[str, ...]:
+    """Redis's setGetKeys: SET reads the old value only with GET."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return ("RW", "access", "update")
+    return ("OW", "update")
+
+
 @command(
     "set",
     "key value [NX | XX] [GET] [EX seconds | PX milliseconds | "
@@ -112,6 +119,7 @@ def max_string_length(ctx: Client) -> int:
     flags="write denyoom",
     keys=(1, 1, 1),
     key_flags="RW access update variable_flags",
+    getkeys=lambda argv: [(1, _set_key_flags(argv))],
     group="string",
     since="1.0.0",
     summary="Set the string value of a key",

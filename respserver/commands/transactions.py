@@ -10,7 +10,7 @@ client in ``db.watchers``; ``Database.modified`` (and FLUSHDB/SWAPDB) set ``ctx.
 from __future__ import annotations
 
 from respserver.errors import CommandError
-from respserver.owner import call, resolve
+from respserver.owner import call, permission_denied, resolve
 from respserver.protocol import NULL_ARRAY, OK, Encoded, SimpleString, encode
 from respserver.registry import Command, command
 from respserver.state import Client
@@ -77,13 +77,34 @@ def exec_(ctx: Client) -> object:
     try:
         for argv in queued:
             spec = resolve(argv)
-            reply = call(ctx, spec, argv) if type(spec) is Command else spec
+            reply = _run_queued(ctx, spec, argv) if type(spec) is Command else spec
             # Encoded now, as Redis writes each reply as its command runs: a reply may share a
             # value (a hash) that a later command of the transaction changes.
             replies.append(Encoded(encode(reply, ctx.resp == 3)))
     finally:
         persistence.end_exec()
     return replies
+
+
+# execCommand's reasons for a queued command the user's rules no longer allow.
+_NO_LONGER_ALLOWED = {
+    "command": "no permission to execute the command or subcommand",
+    "key": "no permission to touch the specified keys",
+}
+
+
+def _run_queued(ctx: Client, spec: Command, argv: list[bytes]) -> object:
+    """Run one queued command, checking again that its user may: ACL rules can change between
+    MULTI and EXEC."""
+    if not ctx.user.unrestricted:
+        denied = permission_denied(ctx, spec, argv, "multi")
+        if denied is not None:
+            return CommandError(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated"
+                " and the EXEC call. This command is no longer allowed for the following"
+                f" reason: {_NO_LONGER_ALLOWED[denied.reason]}"
+            )
+    return call(ctx, spec, argv)
 
 
 @command(
