@@ -347,6 +347,8 @@ class Indexes:
         self.examined = 0  # candidate keys handed to evaluation, over all QUERYs
 
     def key_changed(self, db: Database, key: bytes) -> None:
+        if not (self._rows or self._by_db or self._numeric):
+            return  # no QUERY has built anything yet: the common case for most writes
         rows = self._rows.get(db.index)
         if rows is not None:
             rows.drop(key)
