@@ -576,6 +576,31 @@ class Users:
         else:
             existing.assign(staged)
 
+    def declare(self, definition: bytes) -> None:
+        """A configuration file's ``user name rule ...`` line (ACLLoadConfiguredUsers): the
+        user is created, or the default one reset, then given the rules. ValueError with
+        Redis's log line for a rule it refuses."""
+        name, *rules = definition.split(b" ")
+        user = self.by_name.get(name)
+        if user is None:
+            user = self.by_name[name] = new_user(name)
+        else:
+            user.apply(b"reset")
+        try:
+            rules = merge_selector_arguments(rules)
+        except ValueError as exc:
+            raise ValueError(
+                f"Unmatched parenthesis in acl selector starting at '{_text(exc.args[0])}'."
+            ) from None
+        for rule in rules:
+            try:
+                user.apply(rule)
+            except RuleError as exc:
+                raise ValueError(
+                    f"Error loading ACL rule '{_text(rule)}' for the user named"
+                    f" '{_text(name)}': {exc}"
+                ) from None
+
     def authenticate(self, name: bytes, password: bytes) -> User | None:
         """ACLCheckUserCredentials: the user, if it exists, is on and the password fits."""
         user = self.by_name.get(name)

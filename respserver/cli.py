@@ -63,7 +63,12 @@ def configuration(args: argparse.Namespace) -> dict[str, str]:
     command line's, later ones winning, as redis-server reads them. Raises ValueError."""
     config = {"port": "6379", "bind": "127.0.0.1", "databases": "16"}
     if args.config_file:
-        apply_directives(config, read_config_file(args.config_file))
+        directives = read_config_file(args.config_file)
+        # ``user`` lines declare ACL users; the server creates them when it starts.
+        users = [value for name, value in directives if name == "user"]
+        apply_directives(config, [d for d in directives if d[0] != "user"])
+        if users:
+            config["user"] = "\n".join(users)
     flags = [
         (name, getattr(args, name)) for name in ("port", "bind", "databases", "loglevel", "hz")
     ]

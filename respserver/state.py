@@ -17,6 +17,12 @@ from respserver.persistence import LoadError, Persistence
 
 log = logging.getLogger("respserver")
 
+USERS_AND_ACLFILE = (
+    "Configuring Redis with users defined in redis.conf and at the same setting an ACL file"
+    " path is invalid. This setup is very likely to lead to configuration errors and security"
+    " holes, please define either an ACL file or declare users directly in your redis.conf,"
+    " but not both."
+)
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
 
 
@@ -237,12 +243,22 @@ class Server:
 
     def __init__(self, databases: int = 16, config: dict[str, str] | None = None) -> None:
         self.config = default_config()
+        given = dict(config or {})
+        declared = given.pop("user", "")  # the configuration file's ``user`` lines
         # Checked and normalised as redis-server checks its start-up directives ("20kb").
-        apply_directives(self.config, list((config or {}).items()))
+        apply_directives(self.config, list(given.items()))
         self.config["databases"] = str(databases)
         self.users = Users()
         self.users.set_default_password(self.config["requirepass"])
         self._requirepass = self.config["requirepass"]
+        if declared:
+            if self.config["aclfile"]:
+                raise LoadError(USERS_AND_ACLFILE)
+            try:
+                for definition in declared.splitlines():
+                    self.users.declare(definition.encode("utf-8", "surrogateescape"))
+            except ValueError as exc:
+                raise LoadError(f"{exc}\nCritical error while loading ACLs. Exiting.") from None
         if self.config["aclfile"]:
             try:
                 self.users.replace(self.users.load_file(self.config["aclfile"]), lambda _: None)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import redis
 
 from tests.conftest import free_port
@@ -73,3 +74,59 @@ def test_bad_config_files_stop_the_start(tmp_path):
     missing = start(str(tmp_path / "missing.conf"))
     _, err = missing.communicate(timeout=30)
     assert missing.returncode == 1 and "No such file" in err
+
+
+def _wait_for(r: redis.Redis) -> None:
+    deadline = time.monotonic() + 20
+    while not ping(r):
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+
+
+def test_user_lines_declare_acl_users(tmp_path):
+    port = free_port()
+    conf = tmp_path / "users.conf"
+    conf.write_text(
+        f"port {port}\n"
+        f"dir {tmp_path}\n"
+        "user default on >adminpw ~* &* +@all\n"
+        "user app on >apppw ~app:* +@all -@dangerous\n"
+        'user reader on nopass %R~* "(+get ~x)" +@read\n'
+    )
+    proc = start(str(conf))
+    try:
+        admin = redis.Redis(port=port, password="adminpw", decode_responses=True)
+        _wait_for(admin)
+        assert admin.acl_users() == ["app", "default", "reader"]
+        app = redis.Redis(port=port, username="app", password="apppw")
+        assert app.set("app:1", "v")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.set("other", "v")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.flushall()
+        reader = redis.Redis(port=port, username="reader", password="any")
+        assert reader.get("app:1") == b"v"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            reader.set("app:2", "v")
+        for client in (admin, app, reader):
+            client.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_user_lines_refused_as_redis_refuses_them(tmp_path):
+    cases = {
+        "user alice on +nosuch\n": "Error loading ACL rule '+nosuch' for the user named 'alice'",
+        "user alice on foo\n": "Syntax error",
+        f"aclfile {tmp_path / 'users.acl'}\nuser alice on\n": "not both",
+    }
+    for text, reason in cases.items():
+        conf = tmp_path / "bad.conf"
+        conf.write_text(f"dir {tmp_path}\n" + text)
+        done = subprocess.run(
+            [sys.executable, "-m", "respserver", str(conf), "--port", str(free_port())],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert done.returncode == 1, text
+        assert reason in done.stdout + done.stderr, (text, done.stdout, done.stderr)
