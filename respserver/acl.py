@@ -353,6 +353,8 @@ def key_access(spec: Command, argv: list[bytes]) -> list[tuple[int, int]]:
 
 @dataclass
 class User:
+    """A user; a new one (ACLCreateUser) is off, with no password and no permissions."""
+
     name: bytes
     enabled: bool = False
     nopass: bool = False
@@ -508,11 +510,6 @@ def merge_selector_arguments(rules: list[bytes]) -> list[bytes]:
     return merged
 
 
-def new_user(name: bytes) -> User:
-    """ACLCreateUser: off, no passwords, no permissions."""
-    return User(name)
-
-
 def default_user() -> User:
     """ACLCreateDefaultUser: every command, key and channel; no password."""
     user = User(b"default")
@@ -565,7 +562,7 @@ class Users:
     def setuser(self, name: bytes, rules: list[bytes]) -> None:
         """ACL SETUSER: stage every rule on a copy; apply all or none."""
         existing = self.by_name.get(name)
-        staged = copy.deepcopy(existing) if existing else new_user(name)
+        staged = copy.deepcopy(existing) if existing else User(name)
         for rule in rules:
             try:
                 staged.apply(rule)
@@ -583,7 +580,7 @@ class Users:
         name, *rules = definition.split(b" ")
         user = self.by_name.get(name)
         if user is None:
-            user = self.by_name[name] = new_user(name)
+            user = self.by_name[name] = User(name)
         else:
             user.apply(b"reset")
         try:
@@ -659,7 +656,7 @@ class Users:
                 name = _text(args[1])
                 errors.append(f"WARNING: Duplicate user '{name}' found on line {number}. ")
                 continue
-            user = users[args[1]] = new_user(args[1])
+            user = users[args[1]] = User(args[1])
             try:
                 rules = merge_selector_arguments(args[2:])
             except ValueError:

@@ -134,7 +134,7 @@ class Client:
         self.db = self.server.databases[0]
         self.user = self.server.users.default
 
-    def describe(self, running: str | bool = False) -> bytes:
+    def describe(self, running: str = "") -> bytes:
         """This client's CLIENT LIST line, in Redis 7.2's format (7.0's plus lib-name and
         lib-ver). ``running`` names the command the client is running now, which Redis records
         before running it. Buffer and memory sizes are Redis internals with no counterpart

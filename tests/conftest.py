@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import hiredis
 import pytest
@@ -39,33 +41,14 @@ def wait_for_ping(port: int, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A real redis-server on a free loopback port. Missing it fails in CI and skips elsewhere."""
-    if not os.path.exists(REDIS_SERVER):
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed: differential tests cannot run")
-        pytest.skip("redis-server is not installed")
+@contextmanager
+def redis_server_on(directory: Path, **options: str) -> Iterator[int]:
+    """A real redis-server started on the files in ``directory``: its port, once loaded."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
+    settings = {"save": "", "appendonly": "no", "loglevel": "warning", **options}
+    flags = [word for name, value in settings.items() for word in (f"--{name}", value)]
     proc = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ],
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), *flags],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -74,6 +57,17 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real redis-server on a free loopback port. Missing it fails in CI and skips elsewhere."""
+    if not os.path.exists(REDIS_SERVER):
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: differential tests cannot run")
+        pytest.skip("redis-server is not installed")
+    with redis_server_on(tmp_path_factory.mktemp("redis")) as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

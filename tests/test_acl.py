@@ -15,8 +15,7 @@ import pytest
 import redis
 
 from respserver import ServerThread
-from tests.conftest import Diff, RawConnection, parse
-from tests.test_aof import redis_server_on
+from tests.conftest import Diff, RawConnection, parse, redis_server_on
 
 
 class Pair(Diff):

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from respserver import ServerThread, aof
 from respserver.persistence import LoadError
 from respserver.server import serve
-from tests.conftest import REDIS_SERVER, RawConnection, free_port, wait_for_ping
+from tests.conftest import RawConnection, free_port, redis_server_on, wait_for_ping
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,24 +152,6 @@ def test_redis_server_loads_the_file(tmp_path):
         ours = dump(port_of(r))
     with redis_server_on(tmp_path, appendonly="yes") as port:
         assert dump(port) == ours
-
-
-@contextmanager
-def redis_server_on(directory: Path, **options: str) -> Iterator[int]:
-    """A real redis-server started on the files in ``directory``: its port, once loaded."""
-    port = free_port()
-    settings = {"save": "", "appendonly": "no", "loglevel": "warning", **options}
-    flags = [word for name, value in settings.items() for word in (f"--{name}", value)]
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), *flags],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_ping(port)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 # --- random writes, then a restart ---------------------------------------------------------------

@@ -16,8 +16,7 @@ import pytest
 import redis
 
 from respserver import ServerThread
-from tests.conftest import RawConnection, free_port, wait_for_ping
-from tests.test_aof import redis_server_on
+from tests.conftest import RawConnection, free_port, redis_server_on, wait_for_ping
 
 
 def test_maxclients_refuses_the_next_connection_like_redis(tmp_path):

@@ -11,12 +11,11 @@ import pytest
 import redis
 
 from respserver import ServerThread, rdb
-from tests.conftest import RawConnection
+from tests.conftest import RawConnection, redis_server_on
 from tests.test_aof import (
     dump,
     every_kind_of_write,
     load_error,
-    redis_server_on,
     wait_loaded,
 )
 

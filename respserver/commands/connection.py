@@ -324,7 +324,7 @@ def client_list(ctx: Client, *args: bytes) -> Verbatim:
         chosen = [clients[i] for i in ids if i in clients]
     else:
         raise CommandError(SYNTAX)
-    return Verbatim(b"".join(c.describe(c is ctx and "client|list") + b"\n" for c in chosen))
+    return Verbatim(b"".join(c.describe("client|list" if c is ctx else "") + b"\n" for c in chosen))
 
 
 @command(
