@@ -19,6 +19,8 @@ NO_SUCH_KEY = "ERR no such key"
 DB_INDEX_OUT_OF_RANGE = "ERR DB index is out of range"
 INCR_OVERFLOW = "ERR increment or decrement would overflow"
 INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+# A command flagged no_multi (SAVE, SHUTDOWN...) sent inside MULTI: refused, never queued.
+NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 
 
 def wrong_arity(fullname: str) -> CommandError:

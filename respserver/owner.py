@@ -20,6 +20,7 @@ import trio
 from respserver import protocol
 from respserver.acl import Denied
 from respserver.errors import (
+    NOT_IN_MULTI,
     CommandError,
     SubcommandMisuse,
     unknown_command,
@@ -104,6 +105,8 @@ def execute(client: Client, argv: list[bytes]) -> object:
         return spec
     if not client.authenticated and not server.users.default_open and "no_auth" not in spec.flags:
         return _reject(client, argv, CommandError(NOAUTH))
+    if client.multi is not None and "no_multi" in spec.flags:
+        return _reject(client, argv, CommandError(NOT_IN_MULTI))
     if not client.user.unrestricted:
         denied = permission_denied(client, spec, argv)
         if denied is not None:

@@ -59,6 +59,7 @@ class KeySpec:
     index: int
     lastkey: int
     keystep: int
+    notes: str = ""  # Redis's remark on the spec, shown by COMMAND INFO (SET: why RW access)
 
 
 @dataclass(slots=True)
@@ -138,6 +139,7 @@ def command(
     categories: str | None = None,
     tips: str = "",
     key_flags: str = "",
+    key_notes: str = "",
     history: tuple[tuple[str, str], ...] = (),
     getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -145,7 +147,8 @@ def command(
 
     ``key_flags`` are the key specs' flags (Redis's "RW access update"; specs separated by
     '|' when ``keys`` spans several fixed positions, as RENAME's "RW access delete | OW update");
-    by default "RO access" for readonly commands, "RW update" for write ones. ``history`` is
+    by default "RO access" for readonly commands, "RW update" for write ones; ``key_notes``
+    their notes, separated the same way. ``history`` is
     COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
     ``variable_flags`` key spec from the arguments (SET reads its key only with GET).
     """
@@ -166,7 +169,7 @@ def command(
             handler=handler,
             categories=_categories(flags.split(), group, categories),
             tips=tuple(tips.split()),
-            key_specs=_key_specs(keys, flags.split(), key_flags),
+            key_specs=_key_specs(keys, flags.split(), key_flags, key_notes),
             history=history,
             getkeys=getkeys,
         )
@@ -283,7 +286,9 @@ def _categories(flags: list[str], group: str, explicit: str | None) -> tuple[str
     return _ordered(sorted(cats), CATEGORY_ORDER)
 
 
-def _key_specs(keys: tuple[int, int, int], flags: list[str], key_flags: str) -> tuple[KeySpec, ...]:
+def _key_specs(
+    keys: tuple[int, int, int], flags: list[str], key_flags: str, key_notes: str = ""
+) -> tuple[KeySpec, ...]:
     """Key specs from the legacy (first, last, step) triple: one range spec, or one spec per
     position when the keys sit at a few fixed places (RENAME's source and destination)."""
     first, last, step = keys
@@ -297,13 +302,14 @@ def _key_specs(keys: tuple[int, int, int], flags: list[str], key_flags: str) -> 
     given = [part.split() for part in key_flags.split("|")] if key_flags else [default.split()]
     if len(given) == 1:
         given *= len(positions)
-    if len(given) != len(positions):
+    notes = [part.strip() for part in key_notes.split("|")] if key_notes else [""] * len(given)
+    if not len(given) == len(notes) == len(positions):
         raise ValueError(f"key_flags names {len(given)} specs for {len(positions)} key positions")
     if len(positions) > 1:
-        pairs = zip(given, positions, strict=True)
-        return tuple(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1) for f, p in pairs)
+        specs = zip(given, positions, notes, strict=True)
+        return tuple(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1, n) for f, p, n in specs)
     lastkey = last - first if last >= 0 else last
-    return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step),)
+    return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step, notes[0]),)
 
 
 def keys_of(spec: Command, argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:

@@ -12,7 +12,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from tests.conftest import RawConnection
+from respserver import ServerThread
+from tests.conftest import Diff, RawConnection
 from tests.respshape import bulk_text, info_sections
 
 
@@ -218,6 +219,65 @@ def test_errors_of_multi_and_watch_inside_multi_do_not_abort(diff):
         EXEC
         """,
     )
+
+
+def _no_multi_commands() -> list[list[str]]:
+    """Every registered command Redis flags no_multi, as its shortest legal command line."""
+    import respserver.commands  # noqa: F401  (registers every command)
+    from respserver.registry import COMMANDS
+
+    specs = [s for spec in COMMANDS.values() for s in (spec, *spec.subcommands.values())]
+    lines = []
+    for spec in specs:
+        if "no_multi" in spec.flags:
+            words = spec.name.upper().split("|")
+            lines.append(words + ["x"] * (abs(spec.arity) - len(words)))
+    return lines
+
+
+NO_MULTI = _no_multi_commands()
+
+
+def test_the_table_flags_save_and_shutdown_no_multi():
+    assert {line[0] for line in NO_MULTI} >= {"SAVE", "SHUTDOWN"}
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A respserver of these tests' own: were SHUTDOWN queued and run, the others would not
+    lose theirs."""
+    with ServerThread(port=0, config={"dir": str(tmp_path_factory.mktemp("own"))}) as server:
+        yield server
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("line", NO_MULTI, ids=[" ".join(line) for line in NO_MULTI])
+def test_no_multi_commands_are_refused_inside_multi_and_abort_exec(
+    own_server, redis_port, line, protocol
+):
+    """Redis refuses a no_multi command inside MULTI without queueing it; EXEC then fails."""
+    diff = Diff(own_server.port, redis_port, protocol)
+    diff.do("MULTI")
+    raw = diff.do(*line)
+    assert raw == b"-ERR Command not allowed inside a transaction\r\n"
+    diff.do("SET", "k", "1")
+    assert diff.do("EXEC").startswith(b"-EXECABORT")
+    diff.do("GET", "k")  # nothing ran
+    assert diff.do("PING") == b"+PONG\r\n"  # and both servers still serve
+    diff.close()
+
+
+def test_shutdown_inside_multi_leaves_the_server_running(own_server):
+    r = redis.Redis(port=own_server.port, protocol=2)
+    assert r.execute_command("MULTI")
+    with pytest.raises(redis.ResponseError, match="Command not allowed inside a transaction"):
+        r.execute_command("SHUTDOWN", "NOSAVE")
+    with pytest.raises(redis.exceptions.ExecAbortError):
+        r.execute_command("EXEC")
+    assert r.ping()
+    stats = r.info("commandstats")["cmdstat_shutdown"]
+    assert stats["rejected_calls"] >= 1
+    r.close()
 
 
 def test_discard(diff):

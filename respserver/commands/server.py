@@ -14,7 +14,16 @@ from respserver.commands.common import to_int
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
 from respserver.glob import stringmatch
 from respserver.protocol import OK, RespSet, SimpleString, Verbatim
-from respserver.registry import COMMANDS, HIDDEN_FLAGS, Arg, Command, command, container, keys_of
+from respserver.registry import (
+    COMMANDS,
+    HIDDEN_FLAGS,
+    Arg,
+    Command,
+    KeySpec,
+    command,
+    container,
+    keys_of,
+)
 from respserver.state import Client
 
 # --- COMMAND: the command table, as Redis renders it ---------------------------------------------
@@ -42,19 +51,20 @@ def command_info(spec: Command) -> list:
         spec.key_step,
         _symbols(spec.categories, "@"),
         RespSet(tip.encode() for tip in spec.tips),
-        RespSet(
-            {
-                b"flags": _symbols(ks.flags),
-                b"begin_search": {b"type": b"index", b"spec": {b"index": ks.index}},
-                b"find_keys": {
-                    b"type": b"range",
-                    b"spec": {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": 0},
-                },
-            }
-            for ks in spec.key_specs
-        ),
+        RespSet(_key_spec_info(ks) for ks in spec.key_specs),
         [command_info(sub) for sub in spec.subcommands.values()] if spec.subcommands else RespSet(),
     ]
+
+
+def _key_spec_info(ks: KeySpec) -> dict:
+    info: dict = {b"notes": ks.notes.encode()} if ks.notes else {}
+    info[b"flags"] = _symbols(ks.flags)
+    info[b"begin_search"] = {b"type": b"index", b"spec": {b"index": ks.index}}
+    info[b"find_keys"] = {
+        b"type": b"range",
+        b"spec": {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": 0},
+    }
+    return info
 
 
 def command_docs(spec: Command) -> dict:
