@@ -30,6 +30,8 @@ READ_SIZE = 64 * 1024
 # Reads that complete without blocking never yield to Trio; force a checkpoint this often so
 # one busy client cannot starve the others.
 CHECKPOINT_EVERY = 16
+# The most a TLS connection encrypts and sends in one go from its outbox.
+TLS_SEND_SIZE = 256 * 1024
 # How long closing a TLS session may wait to send its close_notify.
 CLOSE_TIMEOUT = 1.0
 
@@ -46,9 +48,11 @@ class Connection:
     """One client's session, whatever carries its bytes. Its task reads and parses; the owner
     applies each batch and hands the encoded replies to ``deliver``, which writes what the
     transport takes at once. So the common round trip (read, apply, write) wakes this task only
-    for reading. Replies the transport does not take wait in ``outbox`` for a flusher task, and
-    this task reads nothing more until they are written: a client that does not read its
-    replies holds one batch of them at most.
+    for reading. Replies the transport does not take wait in ``outbox`` for a flusher task,
+    while this task goes on reading, as Redis does: a client may write any number of commands
+    before it reads a reply (redis-py's pipelines do) and gets every reply. What bounds a
+    client that never reads is client-output-buffer-limit; meanwhile ``outbox`` is its output
+    buffer, counted as Redis counts one (CLIENT LIST's omem, INFO's used_memory).
 
     A subclass moves the bytes: ``_receive``, ``_send_now`` (synchronous: what the transport
     takes without waiting), ``_send_some`` and ``_stop_reading``.
@@ -85,9 +89,10 @@ class Connection:
         """Make ``_receive`` return b"" (QUIT: the replies are written, then the end)."""
         raise NotImplementedError
 
-    def deliver(self, replies: bytearray) -> None:
-        """Called by the owner with a batch's replies (synchronously, in the owner's task)."""
-        self.in_flight = False
+    def deliver(self, replies: bytearray, done: bool = True) -> None:
+        """Called by the owner with a batch's replies (synchronously, in the owner's task);
+        ``done`` is False when more of the batch's replies follow in a later round."""
+        self.in_flight = not done
         if not self.closed:
             self.server.net_output_bytes += len(replies)
             if self.outbox:
@@ -100,7 +105,7 @@ class Connection:
                 if sent < len(replies):
                     self.outbox += memoryview(replies)[sent:]
                     self.nursery.start_soon(self._until_gone, self._flush)
-            self.client.pending_output = len(self.outbox)
+            self.client.buffers(self.client.query_buffer, len(self.outbox))
             if self.outbox and self.server.output_limited:
                 self.client.over_output_limit(len(self.outbox))
             if self.client.closing:
@@ -133,8 +138,6 @@ class Connection:
         submit = self.owner.submit
         receive = self._receive
         while True:
-            while self.outbox:
-                await self._park()
             data = await receive()
             if not data:
                 await self._settle()  # a half-closed client still gets its replies
@@ -145,6 +148,8 @@ class Connection:
             except QueryBufferLimit:
                 log.warning("closing client %s that reached max query buffer length", client.addr)
                 return
+            if parser.buffered != client.query_buffer:
+                client.buffers(parser.buffered, client.pending_output)
             if commands:
                 while self.in_flight:
                     await self._park()
@@ -170,7 +175,7 @@ class Connection:
         while self.outbox:
             sent = await self._send_some(self.outbox)
             del self.outbox[:sent]
-            self.client.pending_output = len(self.outbox)
+            self.client.buffers(self.client.query_buffer, len(self.outbox))
         self._unpark()
 
     async def _park(self) -> None:
@@ -288,7 +293,9 @@ class TLSConnection(Connection):
         return 0  # an SSLStream writes only from a task: the flusher
 
     async def _send_some(self, data: bytes | bytearray | memoryview) -> int:
-        data = bytes(data)  # a copy: deliver may grow the outbox while this waits
+        # A copy (deliver may grow the outbox while this waits), a slice at a time: a big
+        # outbox is not copied whole.
+        data = bytes(memoryview(data)[:TLS_SEND_SIZE])
         await self.stream.send_all(data)
         return len(data)
 

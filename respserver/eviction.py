@@ -12,7 +12,8 @@ A hash is changed in place, so re-measuring all its fields on every HSET would b
 A hash of BIG_HASH fields or more is measured exactly, then for its next len/8 changes its
 size is extrapolated from its field count (the payload per field as measured), then measured
 again: O(1) amortised per change; meanwhile values rewritten in place at another length go
-unseen until the next measure.
+unseen until the next measure. The clients' query and output buffers count too, as in Redis
+(``server.client_buffers``, kept by the transport): unsent replies can push memory over.
 
 Evicting. Before each command, the owner asks ``refuses`` (Redis's processCommand step): it
 evicts as ``maxmemory-policy`` allows (performEvictions), then says whether the command must be
@@ -352,7 +353,7 @@ class Memory:
             self.used += delta
             if self.stamping:
                 table.access[i] = self.touched(table.access[i])
-        if BASELINE + self.used > self.server.maxmemory:
+        if self._in_use() > self.server.maxmemory:
             self.server.check_memory = True  # the next command evicts, or is refused
         if volatile or table.volatile:
             table.set_volatile(key, volatile)
@@ -379,15 +380,21 @@ class Memory:
         if self.tables is not None:
             if self.stale:
                 self._measure_stale()
-            used = BASELINE + self.used
+            used = self._in_use()
         else:
             when, used, took = self._walked
             now = time.monotonic()
             if now - when > took * 100:
                 used = BASELINE + sum(database_size(db) for db in self.server.databases)
                 self._walked = (now, used, time.monotonic() - now)
+            used += self.server.client_buffers
         self.peak = max(self.peak, used)
         return used
+
+    def _in_use(self) -> int:
+        """What maxmemory is checked against: the data set and the clients' buffers (Redis
+        leaves out only replicas' and the AOF's buffers, which respserver has not)."""
+        return BASELINE + self.used + self.server.client_buffers
 
     def exceeded_seconds(self) -> tuple[float, float]:
         """(total, current) time spent over maxmemory, as INFO's *_eviction_exceeded_time."""
@@ -435,7 +442,7 @@ class Memory:
             return OK
         if self.stale:
             self._measure_stale()
-        if BASELINE + self.used <= server.maxmemory:
+        if self._in_use() <= server.maxmemory:
             if self.over_since is not None:
                 self._end_over()
             self.running = False
@@ -445,7 +452,7 @@ class Memory:
             self.over_since = time.monotonic()
         if self.policy == "noeviction":
             return FAIL
-        self.peak = max(self.peak, BASELINE + self.used)
+        self.peak = max(self.peak, self._in_use())
         started = time.perf_counter_ns()
         volatile = self.policy.startswith("volatile-")
         # The databases holding candidates: evicting never adds any.
@@ -455,7 +462,7 @@ class Memory:
             if (table.volatile if volatile else table.keys)
         ]
         evicted = 0
-        while BASELINE + self.used > server.maxmemory:
+        while self._in_use() > server.maxmemory:
             picked = self._pick(candidates, volatile)
             if picked is None:
                 self.running = False

@@ -12,7 +12,6 @@ import platform
 import resource
 import sys
 import time
-import weakref
 from collections.abc import Callable, Iterable
 
 from respserver.eviction import BASELINE
@@ -212,15 +211,12 @@ def _persistence(server: Server) -> Fields:
         )
 
 
-# Rates are measured between successive INFO calls (what `redis-cli --stat` and monitoring
-# tools poll), per server: (time, commands, input bytes, output bytes, rates).
-_last_sample: weakref.WeakKeyDictionary[Server, tuple] = weakref.WeakKeyDictionary()
-
-
 def _rates(server: Server) -> tuple[int, float, float]:
+    """Commands, input and output per second since the previous INFO (what `redis-cli --stat`
+    and monitoring tools poll); the sample is kept on the server."""
     now = time.monotonic()
     counters = (server.total_commands, server.net_input_bytes, server.net_output_bytes)
-    previous = _last_sample.get(server)
+    previous = server.info_sample
     if previous is None or any(c < p for c, p in zip(counters, previous[1], strict=True)):
         rates = (0, 0.0, 0.0)  # a first sample, or counters reset by CONFIG RESETSTAT
     elif now - previous[0] < 0.1:
@@ -229,7 +225,7 @@ def _rates(server: Server) -> tuple[int, float, float]:
         elapsed = now - previous[0]
         ops, read, written = (c - p for c, p in zip(counters, previous[1], strict=True))
         rates = (round(ops / elapsed), read / elapsed / 1024, written / elapsed / 1024)
-    _last_sample[server] = (now, counters, rates)
+    server.info_sample = (now, counters, rates)
     return rates
 
 

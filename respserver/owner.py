@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from time import perf_counter_ns
@@ -44,6 +45,10 @@ NOPERM = {
     "key": "NOPERM this user has no permissions to access one of the keys used as arguments",
 }
 LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
+# A batch whose replies pass this size in one round stops there; the rest of it runs after
+# what other clients sent meanwhile. So a pipeline of big replies (GET of a large value,
+# thousands of times) never holds the others for long, yet gets all its replies.
+ROUND_OUTPUT = 256 * 1024
 
 
 def _replay(loader: Client, argv: list[bytes]) -> None:
@@ -53,14 +58,17 @@ def _replay(loader: Client, argv: list[bytes]) -> None:
         raise LoadError(f"Unknown command '{argv[0].decode(errors='replace')}' in the AOF")
 
 
+# Where a batch's encoded replies go: deliver(replies, done); done is False for the replies of
+# a batch that stopped at ROUND_OUTPUT and goes on in a later round.
+Deliver = Callable[[bytearray, bool], None]
+
+
 class Batch:
     """Commands from one read of one client, and where their encoded replies go."""
 
     __slots__ = ("client", "commands", "deliver")
 
-    def __init__(
-        self, client: Client, commands: list[list[bytes]], deliver: Callable[[bytearray], None]
-    ) -> None:
+    def __init__(self, client: Client, commands: list[list[bytes]], deliver: Deliver) -> None:
         self.client = client
         self.commands = commands
         self.deliver = deliver
@@ -189,16 +197,22 @@ def _stats(server: Server, argv: list[bytes]) -> CommandStats:
     return server.commandstats.setdefault(name, CommandStats())
 
 
-def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
-    """Apply a batch and return its replies encoded for the client's protocol version."""
+def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, int]:
+    """Apply a batch, up to the command whose replies pass ROUND_OUTPUT; return the replies,
+    encoded for the client's protocol version, and how many commands ran (all of them when
+    the client is gone or closing: nothing of the rest will run)."""
     out = bytearray()
     encode_into = protocol.encode_into
     spellings = {} if client.server.loading else _SPELLINGS  # loading: every command checked
     limited = client.server.output_limited
     client.last_interaction = time.time()
+    ran = 0
     for argv in commands:
         if client.closing:
-            break  # after QUIT, or killed by CLIENT KILL while this batch waited: nothing runs
+            return out, len(commands)  # after QUIT, or killed by CLIENT KILL meanwhile
+        if len(out) > ROUND_OUTPUT:
+            return out, ran
+        ran += 1
         # The common case inline: a known plain command, right arity, outside MULTI.
         spec = spellings.get(argv[0])
         if (
@@ -214,9 +228,9 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> bytearray:
         else:
             reply = execute(client, argv)
         encode_into(out, reply, client.resp == 3)
-        if limited and client.over_output_limit(len(out)):
-            return bytearray()  # the client is closed: its replies go nowhere
-    return out
+        if limited and client.over_output_limit(client.pending_output + len(out)):
+            return bytearray(), len(commands)  # the client is closed: its replies go nowhere
+    return out, ran
 
 
 class Owner:
@@ -225,36 +239,50 @@ class Owner:
     def __init__(self, server: Server, queue_size: int = 1024) -> None:
         self.server = server
         self._send, self._receive = trio.open_memory_channel(queue_size)
+        self._unfinished: deque[Batch] = deque()  # batches that stopped at ROUND_OUTPUT
 
     async def run(self) -> None:
         await self._load()
         async with self._receive:
             while True:
-                try:
-                    item = await self._receive.receive()
-                except trio.EndOfChannel:
-                    return
+                if self._unfinished:
+                    # Let the connections queue what they read, then go on with the oldest
+                    # unfinished batch after it.
+                    await trio.lowlevel.checkpoint()
+                    item = self._next() or self._unfinished.popleft()
+                else:
+                    try:
+                        item = await self._receive.receive()
+                    except trio.EndOfChannel:
+                        return
                 # Take everything already queued before yielding again: under load the
                 # replies then leave in bursts, with one scheduler round trip per burst, and
                 # with the AOF on, one write (and fsync) per burst.
-                held: list[tuple[Callable[[bytearray], None], bytearray]] = []
-                while True:
+                held: list[tuple[Deliver, bytearray, bool]] = []
+                while item is not None:
                     self._apply(item, held)
-                    try:
-                        item = self._receive.receive_nowait()
-                    except trio.WouldBlock:
-                        break
+                    item = self._next()
                 await self._commit(held)
+
+    def _next(self) -> Batch | Callable[[], None] | None:
+        try:
+            return self._receive.receive_nowait()
+        except trio.WouldBlock:
+            return None
 
     def _apply(self, item: Batch | Callable[[], None], held: list) -> None:
         if type(item) is not Batch:
             item()  # an owner job: the expiry cycle, persistence housekeeping
             return
-        out = run_batch(item.client, item.commands)
+        out, ran = run_batch(item.client, item.commands)
+        done = ran == len(item.commands)
+        if not done:
+            item.commands = item.commands[ran:]
+            self._unfinished.append(item)
         if self.server.persistence.aof is None:
-            item.deliver(out)
+            item.deliver(out, done)
         else:
-            held.append((item.deliver, out))  # replies wait for the log
+            held.append((item.deliver, out, done))  # replies wait for the log
 
     async def _commit(self, held: list) -> None:
         """Write the round's writes to the AOF (and fsync them under ``appendfsync always``)
@@ -262,8 +290,8 @@ class Owner:
         persistence = self.server.persistence
         if persistence.flush():
             await trio.to_thread.run_sync(persistence.aof.fsync)
-        for deliver, out in held:
-            deliver(out)
+        for deliver, out, done in held:
+            deliver(out, done)
 
     async def _load(self) -> None:
         """Replay the AOF (when ``appendonly yes``) before anything else runs, serving clients
@@ -359,10 +387,9 @@ class Owner:
                 return
             self._apply(item, [])
 
-    async def submit(
-        self, client: Client, commands: list[list[bytes]], deliver: Callable[[bytearray], None]
-    ) -> None:
-        """Queue a batch; the owner calls ``deliver`` with its encoded replies once applied."""
+    async def submit(self, client: Client, commands: list[list[bytes]], deliver: Deliver) -> None:
+        """Queue a batch; the owner calls ``deliver`` with its encoded replies as it applies
+        it (more than once for a batch of large replies: ``done`` says the last time)."""
         batch = Batch(client, commands, deliver)
         try:
             self._send.send_nowait(batch)

@@ -69,6 +69,13 @@ class RequestParser:
         # stops at the NUL, so it waits for more (until the header is too big); so do we.
         self._stalled: bytes | None = None
 
+    @property
+    def buffered(self) -> int:
+        """Bytes of a request not yet complete, held until the rest arrives (Redis's qbuf)."""
+        if self._stalled is not None:
+            return len(self._stalled)
+        return len(self._inline) + self._pending - self._consumed
+
     def feed(self, data: bytes) -> list[list[bytes]]:
         commands: list[list[bytes]] = []
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ USERS_AND_ACLFILE = (
     " holes, please define either an ACL file or declare users directly in your redis.conf,"
     " but not both."
 )
+# Redis's PROTO_REPLY_CHUNK_BYTES: the size of the blocks its output buffers are made of.
+REPLY_BLOCK = 16 * 1024
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
 
 
@@ -128,24 +131,43 @@ class Client:
     user: User = field(init=False)  # whom the connection acts as: ``default`` until AUTH
     authenticated: bool = True  # False until AUTH while the default user needs a password
     over_soft_limit_since: float | None = None  # output past the soft limit since then
-    pending_output: int = 0  # reply bytes the transport holds, not yet sent (it keeps this)
+    # What the transport holds for this client, kept current through ``buffers``: reply bytes
+    # not yet sent (its output buffer) and bytes of a request not yet complete (query buffer).
+    pending_output: int = 0
+    query_buffer: int = 0
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
         self.user = self.server.users.default
 
+    def buffers(self, query: int, output: int) -> None:
+        """The transport's report of this client's buffers (bytes held of an incomplete
+        request, of unsent replies): kept in the server's total, which counts in used_memory
+        and against maxmemory, as Redis counts client buffers."""
+        server = self.server
+        if self.id in server.clients:  # not once dropped: its buffers left the total then
+            server.client_buffers += query - self.query_buffer + output - self.pending_output
+        self.query_buffer, self.pending_output = query, output
+        if server.maxmemory and output:
+            server.check_memory = True  # the next command sees whether memory is over
+
     def describe(self, running: str = "") -> bytes:
         """This client's CLIENT LIST line, in Redis 7.2's format (7.0's plus lib-name and
         lib-ver). ``running`` names the command the client is running now, which Redis records
-        before running it. Buffer and memory sizes are Redis internals with no counterpart
-        here: they read 0."""
+        before running it. qbuf is the incomplete request held, omem the unsent replies (in
+        oll blocks of Redis's 16 KiB), multi-mem the commands queued since MULTI, tot-mem
+        their sum; the rest are Redis internals with no counterpart here: they read 0."""
         now = time.time()
+        multi_mem = sum(len(arg) for argv in self.multi for arg in argv) if self.multi else 0
+        omem = self.pending_output
+        tot_mem = self.query_buffer + omem + multi_mem
         fields = (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={_text(self.name)} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self._flags()} db={self.db.index} "
             f"sub=0 psub=0 ssub=0 multi={-1 if self.multi is None else len(self.multi)} "
-            "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 "
+            f"qbuf={self.query_buffer} qbuf-free=0 argv-mem=0 multi-mem={multi_mem} rbs=0 rbp=0 "
+            f"obl=0 oll={-(-omem // REPLY_BLOCK)} omem={omem} tot-mem={tot_mem} "
             f"events=r cmd={running or self.last_command} user={_text(self.user.name)} "
             f"redir=-1 resp={self.resp} "
             f"lib-name={_text(self.lib_name)} lib-ver={_text(self.lib_ver)}"
@@ -287,8 +309,13 @@ class Server:
         self.keyspace_misses = 0
         self.net_input_bytes = 0
         self.net_output_bytes = 0
+        self.client_buffers = 0  # the clients' query and output buffers, in bytes
         self.dirty = 0  # writes since start (Redis's server.dirty)
         self.last_save = int(time.time())
+        # HSCAN's walks over big hashes, by (database, key), least recently used first.
+        self.hscan_snapshots: OrderedDict = OrderedDict()
+        # INFO's rates are measured between successive INFO calls: (time, counters, rates).
+        self.info_sample: tuple | None = None
 
     def derive_from_config(self) -> None:
         """Parse once what the per-batch path reads from ``config``: the normal class's (hard,
@@ -328,6 +355,7 @@ class Server:
 
     def drop_client(self, client: Client) -> None:
         client.unwatch()
+        client.buffers(0, 0)  # out of the total while still counted as a client
         self.clients.pop(client.id, None)
 
     def cron(self) -> None:

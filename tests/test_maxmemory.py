@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -297,13 +298,39 @@ def test_allkeys_lfu_keeps_frequently_read_keys(tmp_path: Path) -> None:
         old = names("k", 500)
         fill(r, old, b"x" * 100)
         hot = old[400:]  # the newest: LRU would keep them anyway, LFU for their reads
-        pipe = r.pipeline(transaction=False)
         for _ in range(30):
+            # A pipeline at a time of 100 reads: unread replies count as memory, as in Redis,
+            # and 3,000 of them would outweigh these 500 small keys.
+            pipe = r.pipeline(transaction=False)
             for key in hot:
                 pipe.get(key)
-        pipe.execute()
+            pipe.execute()
         fill(r, names("n", 200), b"x" * 100)
         assert sum(r.exists(key) for key in hot) >= 95
+
+
+def test_unsent_replies_count_against_maxmemory(tmp_path: Path) -> None:
+    """As in Redis, a client's output buffer is used memory: replies a client does not read
+    can take the server over maxmemory (then writes get OOM under noeviction), until they
+    are sent or the client goes."""
+    with evicting(tmp_path, "noeviction", room_for(500) + 1_000_000) as r:
+        r.set("big", b"x" * 100_000)
+        port = r.connection_pool.connection_kwargs["port"]
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 100)  # 10 MB, none read
+        deadline = time.monotonic() + 10
+        while r.info("memory")["used_memory"] < 5_000_000:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            r.set("k", "v")
+        sock.close()
+        deadline = time.monotonic() + 10
+        while r.info("memory")["used_memory"] > room_for(500):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert r.set("k", "v")
 
 
 def test_allkeys_random_bounds_the_key_count(tmp_path: Path) -> None:

@@ -190,6 +190,19 @@ def test_redis_py_with_a_client_certificate(tls, certs):
     r.close()
 
 
+def test_a_long_pipeline_over_tls_gets_every_reply(tls, certs):
+    """Written whole before a reply is read, as redis-py does: 10 MB of replies come back."""
+    value = os.urandom(500)
+    for name in ("ours", "real"):
+        r = certs.redis_py(tls[name])
+        r.set("v", value)
+        pipe = r.pipeline(transaction=False)
+        for _ in range(20_000):
+            pipe.get("v")
+        assert pipe.execute() == [value] * 20_000, name
+        r.close()
+
+
 def test_redis_py_asyncio_with_a_client_certificate(tls, certs):
     async def main() -> list:
         r = redis.asyncio.Redis(

@@ -31,17 +31,17 @@ class _Snapshot:
         self.index = ScanIndex(fields)
 
 
-_snapshots: OrderedDict[tuple[int, bytes], _Snapshot] = OrderedDict()
-
-
 def _snapshot(ctx: Client, key: bytes, fields: dict[bytes, bytes], fresh: bool) -> ScanIndex:
-    slot = (id(ctx.db), key)
-    snapshot = _snapshots.get(slot)
+    """The snapshot this iteration walks; kept on the server (servers share none), by
+    database number and key."""
+    snapshots: OrderedDict[tuple[int, bytes], _Snapshot] = ctx.server.hscan_snapshots
+    slot = (ctx.db.index, key)
+    snapshot = snapshots.get(slot)
     if fresh or snapshot is None or snapshot.fields is not fields:
-        snapshot = _snapshots[slot] = _Snapshot(fields)
-        if len(_snapshots) > _MAX_SNAPSHOTS:
-            _snapshots.popitem(last=False)
-    _snapshots.move_to_end(slot)
+        snapshot = snapshots[slot] = _Snapshot(fields)
+        if len(snapshots) > _MAX_SNAPSHOTS:
+            snapshots.popitem(last=False)
+    snapshots.move_to_end(slot)
     return snapshot.index
 
 
