@@ -207,6 +207,7 @@ PARAMS: dict[str, Param] = {
     "dbfilename": PROTECTED,
     "loglevel": _enum("debug", "verbose", "notice", "warning"),
     "save": Param(_save),
+    "stop-writes-on-bgsave-error": BOOLEAN,
     "appendonly": BOOLEAN,
     "appendfsync": _enum("everysec", "always", "no"),
     "aof-load-truncated": BOOLEAN,

@@ -19,6 +19,14 @@ NO_SUCH_KEY = "ERR no such key"
 DB_INDEX_OUT_OF_RANGE = "ERR DB index is out of range"
 INCR_OVERFLOW = "ERR increment or decrement would overflow"
 INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+# Writes (and PING) while snapshots fail, with save rules and stop-writes-on-bgsave-error yes.
+BGSAVE_ERROR = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to"
+    " disk. Commands that may modify the data set are disabled, because this instance is"
+    " configured to report errors during writes if RDB snapshotting fails"
+    " (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the"
+    " RDB error."
+)
 # A command flagged no_multi (SAVE, SHUTDOWN...) sent inside MULTI: refused, never queued.
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 

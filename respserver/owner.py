@@ -122,12 +122,27 @@ def execute(client: Client, argv: list[bytes]) -> object:
     if server.check_memory and server.memory.refuses(client, spec):
         error = _reject(client, argv, CommandError(OOM))
         return _abort_exec(client, error) if spec.name == "exec" else error
+    if server.disk_error is not None and _writes(client, spec):
+        error = _reject(client, argv, CommandError(server.disk_error))
+        return _abort_exec(client, error) if spec.name == "exec" else error
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
         client.multi.append(argv)
         return protocol.QUEUED
     return call(client, spec, argv)
+
+
+def _writes(client: Client, spec: Command) -> bool:
+    """What Redis refuses while the disk fails: a write, PING (so monitoring notices), and an
+    EXEC whose queue holds a write."""
+    if spec.write or spec.name == "ping":
+        return True
+    return (
+        spec.name == "exec"
+        and client.multi is not None
+        and any(getattr(resolve(argv), "write", False) for argv in client.multi)
+    )
 
 
 def _reject(client: Client, argv: list[bytes], error: CommandError) -> CommandError:
@@ -222,6 +237,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
             and client.authenticated
             and client.user.unrestricted
             and not client.server.check_memory
+            and client.server.disk_error is None
             and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
         ):
             reply = call(client, spec, argv)

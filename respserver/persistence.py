@@ -24,7 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, BinaryIO
 
 from respserver import aof, rdb
-from respserver.errors import CommandError
+from respserver.errors import BGSAVE_ERROR, CommandError
 from respserver.keyspace import Database, now_ms
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ class Persistence:
     def configure(self) -> None:
         """Apply ``appendonly`` after CONFIG SET: turning it on writes the data set to a fresh
         AOF (synchronously: the owner pauses for it), turning it off closes the file."""
+        self.check_disk()
         wanted = self.config["appendonly"] == "yes"
         if wanted and self.aof is None:
             _write_atomically(self.aof_path, self._aof_snapshot())
@@ -195,8 +196,7 @@ class Persistence:
         self.last_save_attempt = time.time()
         try:
             _write_atomically(self.rdb_path, self._rdb_snapshot())
-        except OSError as exc:
-            self.last_save_ok = False
+        except OSError as exc:  # as Redis: a failed SAVE leaves the bgsave status as it was
             log.warning("Failed saving the DB: %s", exc)
             raise CommandError("ERR") from None
         self._saved(self.server.dirty)
@@ -207,6 +207,19 @@ class Persistence:
         self.saves += 1
         self.server.last_save = int(time.time())
         self.server.dirty -= dirty
+        self.check_disk()
+
+    def check_disk(self) -> None:
+        """Redis's writeCommandsDeniedByDiskError, kept in ``server.disk_error``: while the
+        last background save failed, there are save rules and stop-writes-on-bgsave-error is
+        yes, writes are refused with MISCONF, until a save succeeds or the rules go."""
+        config = self.config
+        failing = (
+            not self.last_save_ok
+            and config["save"].strip() != ""
+            and config["stop-writes-on-bgsave-error"] == "yes"
+        )
+        self.server.disk_error = BGSAVE_ERROR if failing else None
 
     def start_bgsave(self, schedule: bool = False) -> str:
         """BGSAVE: a forked child writes the snapshot to a temporary file and renames it into
@@ -302,6 +315,7 @@ class Persistence:
             log.info("Background saving terminated with success")
         else:
             self.last_save_ok = False
+            self.check_disk()
             log.warning("Background saving error")
             with contextlib.suppress(OSError):
                 os.unlink(child.temp)

@@ -37,6 +37,7 @@ def default_config() -> dict[str, str]:
         "databases": "16",
         "loglevel": "notice",
         "save": "",
+        "stop-writes-on-bgsave-error": "yes",
         "appendonly": "no",
         "appendfsync": "everysec",
         "aof-load-truncated": "yes",
@@ -291,6 +292,8 @@ class Server:
         self.persistence = Persistence(self)  # AOF and snapshots; told of expiries
         self.listeners: list[Listener] = [self.indexes]
         self.loading = False  # a data set is loading: most commands get -LOADING
+        # Why writes are refused while the disk fails us (MISCONF), or None; kept by persistence.
+        self.disk_error: str | None = None
         self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
         # CONFIG SET's apply steps, by parameter (config.set_many); set by what acts on them.
         self.config_appliers: dict[str, Callable[[dict[str, str]], None]] = {}
