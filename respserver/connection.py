@@ -105,7 +105,8 @@ class Connection:
                 if sent < len(replies):
                     self.outbox += memoryview(replies)[sent:]
                     self.nursery.start_soon(self._until_gone, self._flush)
-            self.client.buffers(self.client.query_buffer, len(self.outbox))
+            if self.outbox or self.client.pending_output:
+                self.client.buffers(self.client.query_buffer, len(self.outbox))
             if self.outbox and self.server.output_limited:
                 self.client.over_output_limit(len(self.outbox))
             if self.client.closing:

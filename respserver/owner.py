@@ -49,6 +49,7 @@ LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
 # what other clients sent meanwhile. So a pipeline of big replies (GET of a large value,
 # thousands of times) never holds the others for long, yet gets all its replies.
 ROUND_OUTPUT = 256 * 1024
+CHECK_EVERY = 8  # commands between two looks at the round's output (a look costs on the hot path)
 
 
 def _replay(loader: Client, argv: list[bytes]) -> None:
@@ -213,40 +214,40 @@ def _stats(server: Server, argv: list[bytes]) -> CommandStats:
 
 
 def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, int]:
-    """Apply a batch, up to the command whose replies pass ROUND_OUTPUT; return the replies,
-    encoded for the client's protocol version, and how many commands ran (all of them when
-    the client is gone or closing: nothing of the rest will run)."""
+    """Apply a batch until its replies pass ROUND_OUTPUT (looked at every CHECK_EVERY
+    commands); return the replies, encoded for the client's protocol version, and how many
+    commands ran (all of them when the client is closing: nothing of the rest will run)."""
     out = bytearray()
     encode_into = protocol.encode_into
-    spellings = {} if client.server.loading else _SPELLINGS  # loading: every command checked
-    limited = client.server.output_limited
+    server = client.server
+    spellings = {} if server.loading else _SPELLINGS  # loading: every command checked
+    limited = server.output_limited
     client.last_interaction = time.time()
-    ran = 0
-    for argv in commands:
-        if client.closing:
-            return out, len(commands)  # after QUIT, or killed by CLIENT KILL meanwhile
+    for start in range(0, len(commands), CHECK_EVERY):
         if len(out) > ROUND_OUTPUT:
-            return out, ran
-        ran += 1
-        # The common case inline: a known plain command, right arity, outside MULTI.
-        spec = spellings.get(argv[0])
-        if (
-            spec is not None
-            and spec.plain
-            and client.multi is None
-            and client.authenticated
-            and client.user.unrestricted
-            and not client.server.check_memory
-            and client.server.disk_error is None
-            and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
-        ):
-            reply = call(client, spec, argv)
-        else:
-            reply = execute(client, argv)
-        encode_into(out, reply, client.resp == 3)
-        if limited and client.over_output_limit(client.pending_output + len(out)):
-            return bytearray(), len(commands)  # the client is closed: its replies go nowhere
-    return out, ran
+            return out, start
+        for argv in commands[start : start + CHECK_EVERY]:
+            if client.closing:
+                return out, len(commands)  # after QUIT, or killed by CLIENT KILL meanwhile
+            # The common case inline: a known plain command, right arity, outside MULTI.
+            spec = spellings.get(argv[0])
+            if (
+                spec is not None
+                and spec.plain
+                and client.multi is None
+                and client.authenticated
+                and client.user.unrestricted
+                and not server.check_memory
+                and server.disk_error is None
+                and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
+            ):
+                reply = call(client, spec, argv)
+            else:
+                reply = execute(client, argv)
+            encode_into(out, reply, client.resp == 3)
+            if limited and client.over_output_limit(client.pending_output + len(out)):
+                return bytearray(), len(commands)  # the client is closed: its replies go nowhere
+    return out, len(commands)
 
 
 class Owner:
@@ -275,9 +276,12 @@ class Owner:
                 # replies then leave in bursts, with one scheduler round trip per burst, and
                 # with the AOF on, one write (and fsync) per burst.
                 held: list[tuple[Deliver, bytearray, bool]] = []
-                while item is not None:
+                while True:
                     self._apply(item, held)
-                    item = self._next()
+                    try:
+                        item = self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
                 await self._commit(held)
 
     def _next(self) -> Batch | Callable[[], None] | None:
