@@ -12,12 +12,12 @@ from functools import partial
 
 import trio
 
-from respserver import aof
 from respserver.config import apply_directives
-from respserver.persistence import LoadError
-from respserver.protocol import ProtocolError, split_inline
-from respserver.server import RunningServer, serve
-from respserver.tls import FAILED_AT_START, TLSConfigError
+from respserver.persistence import aof
+from respserver.persistence.durability import LoadError
+from respserver.resp.parser import ProtocolError, split_inline
+from respserver.runtime.server import RunningServer, serve
+from respserver.security.tls import FAILED_AT_START, TLSConfigError
 
 # redis-server's --loglevel names mapped onto logging's levels.
 LOG_LEVELS = {

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from respserver.commands.common import to_int
 from respserver.errors import SYNTAX, CommandError
+from respserver.numbers import to_int
 
 log = logging.getLogger("respserver")
 

@@ -21,9 +21,10 @@ import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from respserver import ServerThread, aof
-from respserver.persistence import LoadError
-from respserver.server import serve
+from respserver import ServerThread
+from respserver.persistence import aof
+from respserver.persistence.durability import LoadError
+from respserver.runtime.server import serve
 from tests.conftest import RawConnection, free_port, redis_server_on, wait_for_ping
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -94,7 +94,7 @@ def test_interleaved_hscans_on_two_servers_see_only_their_own_hash():
 _MUTABLE = (dict, list, set, bytearray, collections.deque, weakref.WeakKeyDictionary)
 # Module-level containers that may change while a server runs: caches of what every server
 # shares by design (the command table), never state of one server.
-_SHARED_CACHES = {("respserver.owner", "_SPELLINGS")}
+_SHARED_CACHES = {("respserver.core.dispatch", "_SPELLINGS")}
 
 
 def _module_state() -> dict[tuple[str, str], str]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from respserver.glob import Glob, compile_glob, stringmatch
+from respserver.keyspace.glob import Glob, compile_glob, stringmatch
 from tests.test_keys import scan_union
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import time
 
-from respserver.keyspace import Database
-from respserver.scan import ScanIndex, next_cursor, parse_cursor
+from respserver.keyspace.database import Database
+from respserver.keyspace.scan import ScanIndex, next_cursor, parse_cursor
 from tests import test_strings
 from tests.conftest import parse
 from tests.test_strings import close_ints

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from respserver import ServerThread, aof
-from respserver.eviction import (
+from respserver import ServerThread
+from respserver.core.state import Server
+from respserver.persistence import aof
+from respserver.security.eviction import (
     BASELINE,
     BOOKKEEPING,
     FAIL,
@@ -26,7 +28,6 @@ from respserver.eviction import (
     database_size,
     value_size,
 )
-from respserver.state import Server
 from tests.conftest import Diff
 
 OOM = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"

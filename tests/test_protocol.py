@@ -8,17 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from respserver.errors import CommandError
-from respserver.protocol import (
-    NULL_ARRAY,
-    OK,
-    Push,
-    RequestParser,
-    RespSet,
-    SimpleString,
-    Verbatim,
-    encode,
-    split_inline,
-)
+from respserver.resp.encoder import encode
+from respserver.resp.parser import RequestParser, split_inline
+from respserver.resp.types import NULL_ARRAY, OK, Push, RespSet, SimpleString, Verbatim
 
 # -- replies -------------------------------------------------------------------------------------
 

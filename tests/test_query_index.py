@@ -24,11 +24,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from respserver import index as index_module
-from respserver.index import PROBE_LIMIT, FieldIndex, number, sortable
-from respserver.protocol import encode
-from respserver.server import ServerThread
-from respserver.state import Server
+from respserver.core.state import Server
+from respserver.query import index as index_module
+from respserver.query.index import PROBE_LIMIT, FieldIndex, number, sortable
+from respserver.resp.encoder import encode
+from respserver.runtime.server import ServerThread
 from tests.conftest import RawConnection
 from tests.respshape import bulk_text, info_sections
 from tests.test_query import actual, brute, queries, render, state

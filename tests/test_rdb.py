@@ -17,9 +17,9 @@ import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from respserver import rdb
-from respserver.rdb import RDBError, crc64, encode_length, load_rdb, read_rdb, write_rdb
-from respserver.rdb_encodings import lzf_decompress
+from respserver.persistence import rdb
+from respserver.persistence.rdb import RDBError, crc64, encode_length, load_rdb, read_rdb, write_rdb
+from respserver.persistence.rdb_encodings import lzf_decompress
 from tests.conftest import REDIS_SERVER, free_port
 
 NOW = 1_700_000_000_000  # a fixed "now" keeps the written files (ctime, checksum) reproducible

@@ -18,8 +18,8 @@ import pytest
 import redis
 
 import respserver.commands  # noqa: F401  (registers every command)
+from respserver.core.state import default_config
 from respserver.registry import COMMANDS
-from respserver.state import default_config
 from tests.conftest import parse
 from tests.respshape import NUMBER, bulk_text, elements, info_sections, is_subsequence
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from respserver import ServerThread, rdb
+from respserver import ServerThread
+from respserver.persistence import rdb
 from tests.conftest import RawConnection, redis_server_on
 from tests.test_aof import (
     dump,

@@ -23,7 +23,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from respserver import ServerThread
-from respserver.tls import TLSConfigError
+from respserver.security.tls import TLSConfigError
 from tests.conftest import REDIS_SERVER, RawConnection, free_port
 from tests.test_clients import SCRIPT, run_cli
 from tests.test_limits import outward_address

@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import time
 
-from respserver.acl import Denied, RuleError, Selector, User, merge_selector_arguments
-from respserver.acl import all_commands as every_command
-from respserver.commands.common import to_int
 from respserver.commands.server import help_reply
+from respserver.core.state import Client
 from respserver.errors import CommandError, SubcommandMisuse, c_string, wrong_arity
-from respserver.protocol import OK, RespSet, SimpleString
+from respserver.numbers import to_int
 from respserver.registry import CATEGORY_ORDER, COMMANDS, command, container
-from respserver.state import Client
+from respserver.resp.types import OK, RespSet, SimpleString
+from respserver.security.acl import Denied, RuleError, Selector, User, merge_selector_arguments
+from respserver.security.acl import all_commands as every_command
 
 NO_ACL_FILE = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify"

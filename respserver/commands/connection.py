@@ -7,13 +7,13 @@ CLIENT LIST/KILL, on the other clients the server holds. Users and their passwor
 
 from __future__ import annotations
 
-from respserver.commands.common import to_int
 from respserver.commands.server import help_reply
 from respserver.commands.transactions import end_transaction
+from respserver.core.state import VERSION, Client
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
-from respserver.protocol import OK, PONG, SimpleString, Verbatim
+from respserver.numbers import to_int
 from respserver.registry import command, container
-from respserver.state import VERSION, Client
+from respserver.resp.types import OK, PONG, SimpleString, Verbatim
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 NO_PASSWORD_SET = (

@@ -13,17 +13,17 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from respserver.commands.common import (
+from respserver.core.state import Client
+from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
+from respserver.numbers import (
     INT64_MAX,
     INT64_MIN,
     long_double_sum,
     to_int,
     to_long_double,
 )
-from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
-from respserver.protocol import OK, SimpleString
 from respserver.registry import command
-from respserver.state import Client
+from respserver.resp.types import OK, SimpleString
 
 NOT_INTEGER_VALUE = "ERR hash value is not an integer"
 NOT_FLOAT_VALUE = "ERR hash value is not a float"

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from respserver.commands.keys import parse_scan_options
+from respserver.core.state import Client
+from respserver.keyspace.scan import ScanIndex, parse_cursor
 from respserver.registry import command
-from respserver.scan import ScanIndex, parse_cursor
-from respserver.state import Client
 
 _MAX_SNAPSHOTS = 16
 

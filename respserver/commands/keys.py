@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from respserver.commands.common import INT64_MAX, INT64_MIN, to_int
 from respserver.commands.strings import invalid_expire
+from respserver.core.state import Client
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError
-from respserver.glob import Glob, compile_glob
-from respserver.keyspace import Database, now_ms, type_name
-from respserver.protocol import OK, SimpleString
+from respserver.keyspace.database import Database, now_ms, type_name
+from respserver.keyspace.glob import Glob, compile_glob
+from respserver.keyspace.scan import parse_cursor
+from respserver.numbers import INT64_MAX, INT64_MIN, to_int
 from respserver.registry import command
-from respserver.scan import parse_cursor
-from respserver.state import Client
+from respserver.resp.types import OK, SimpleString
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1

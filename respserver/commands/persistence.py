@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from respserver.core.state import Client
 from respserver.errors import SYNTAX, CommandError
-from respserver.protocol import OK, Encoded, SimpleString
 from respserver.registry import command
-from respserver.state import Client
+from respserver.resp.types import OK, Encoded, SimpleString
 
 log = logging.getLogger("respserver")
 

@@ -20,13 +20,13 @@ import operator
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from respserver.commands.common import to_int
+from respserver.core.state import Client
 from respserver.errors import NOT_INTEGER, SYNTAX, CommandError, c_string
-from respserver.glob import Glob, compile_glob
-from respserver.index import FieldIndex, Indexes, NumericIndex, number, sortable
-from respserver.keyspace import Database
+from respserver.keyspace.database import Database
+from respserver.keyspace.glob import Glob, compile_glob
+from respserver.numbers import to_int
+from respserver.query.index import FieldIndex, Indexes, NumericIndex, number, sortable
 from respserver.registry import command
-from respserver.state import Client
 
 BAD_SCORE = "ERR One or more scores can't be converted into double"  # SORT's wording
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 
-from respserver import config, info
-from respserver.commands.common import to_int
+from respserver import config
+from respserver.core import info
+from respserver.core.state import Client
 from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
-from respserver.glob import stringmatch
-from respserver.protocol import OK, RespSet, SimpleString, Verbatim
+from respserver.keyspace.glob import stringmatch
+from respserver.numbers import to_int
 from respserver.registry import (
     COMMANDS,
     HIDDEN_FLAGS,
@@ -24,7 +25,7 @@ from respserver.registry import (
     container,
     keys_of,
 )
-from respserver.state import Client
+from respserver.resp.types import OK, RespSet, SimpleString, Verbatim
 
 # --- COMMAND: the command table, as Redis renders it ---------------------------------------------
 

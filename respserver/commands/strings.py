@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from respserver.commands.common import (
+from respserver.core.state import Client
+from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
+from respserver.keyspace.database import now_ms
+from respserver.numbers import (
     INT64_MAX,
     INT64_MIN,
     long_double_sum,
     to_int,
     to_long_double,
 )
-from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
-from respserver.keyspace import now_ms
-from respserver.protocol import OK, SimpleString
 from respserver.registry import command
-from respserver.state import Client
+from respserver.resp.types import OK, SimpleString
 
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 OFFSET_OUT_OF_RANGE = "ERR offset is out of range"

@@ -1,19 +1,19 @@
 """Transaction commands. https://redis.io/docs/latest/commands/?group=transactions
 
-While ``ctx.multi`` is a list the dispatcher (``owner.execute``) queues commands into it and
-flags ``ctx.multi_failed`` when one is refused; EXEC then runs the queue through
-``owner.resolve``/``owner.call``, so statistics and errors are those of commands run alone, and
+While ``ctx.multi`` is a list the dispatcher (``core.dispatch.execute``) queues commands into it
+and flags ``ctx.multi_failed`` when one is refused; EXEC then runs the queue through
+``core.dispatch.run_transaction``, so statistics and errors are those of commands run alone, and
 the whole queue runs inside one synchronous call: nothing else interleaves. WATCH registers the
 client in ``db.watchers``; ``Database.modified`` (and FLUSHDB/SWAPDB) set ``ctx.dirty_cas``.
 """
 
 from __future__ import annotations
 
+from respserver.core.dispatch import run_transaction
+from respserver.core.state import Client
 from respserver.errors import CommandError
-from respserver.owner import call, permission_denied, resolve
-from respserver.protocol import NULL_ARRAY, OK, Encoded, SimpleString, encode
-from respserver.registry import Command, command
-from respserver.state import Client
+from respserver.registry import command
+from respserver.resp.types import NULL_ARRAY, OK, SimpleString
 
 EXEC_ABORTED = "EXECABORT Transaction discarded because of previous errors."
 
@@ -45,6 +45,7 @@ def multi(ctx: Client) -> SimpleString:
     if ctx.multi is not None:
         raise CommandError("ERR MULTI calls can not be nested")
     ctx.multi = []
+    ctx.queued_flags = set()
     ctx.multi_failed = False
     return OK
 
@@ -71,40 +72,7 @@ def exec_(ctx: Client) -> object:
         raise CommandError(EXEC_ABORTED)
     if changed:
         return NULL_ARRAY
-    replies = []
-    persistence = ctx.server.persistence
-    persistence.begin_exec()  # the block's writes reach the AOF as one MULTI ... EXEC
-    try:
-        for argv in queued:
-            spec = resolve(argv)
-            reply = _run_queued(ctx, spec, argv) if type(spec) is Command else spec
-            # Encoded now, as Redis writes each reply as its command runs: a reply may share a
-            # value (a hash) that a later command of the transaction changes.
-            replies.append(Encoded(encode(reply, ctx.resp == 3)))
-    finally:
-        persistence.end_exec()
-    return replies
-
-
-# execCommand's reasons for a queued command the user's rules no longer allow.
-_NO_LONGER_ALLOWED = {
-    "command": "no permission to execute the command or subcommand",
-    "key": "no permission to touch the specified keys",
-}
-
-
-def _run_queued(ctx: Client, spec: Command, argv: list[bytes]) -> object:
-    """Run one queued command, checking again that its user may: ACL rules can change between
-    MULTI and EXEC."""
-    if not ctx.user.unrestricted:
-        denied = permission_denied(ctx, spec, argv, "multi")
-        if denied is not None:
-            return CommandError(
-                "NOPERM ACLs rules changed between the moment the transaction was accumulated"
-                " and the EXEC call. This command is no longer allowed for the following"
-                f" reason: {_NO_LONGER_ALLOWED[denied.reason]}"
-            )
-    return call(ctx, spec, argv)
+    return run_transaction(ctx, queued)
 
 
 @command(

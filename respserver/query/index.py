@@ -25,10 +25,11 @@ from collections.abc import Iterable, Sequence
 
 from sortedcontainers import SortedList
 
-from respserver.commands.common import to_float
 from respserver.errors import CommandError
-from respserver.keyspace import Database
-from respserver.protocol import Encoded, encode
+from respserver.keyspace.database import Database
+from respserver.numbers import to_float
+from respserver.resp.encoder import encode
+from respserver.resp.types import Encoded
 
 
 def number(value: bytes) -> float | None:

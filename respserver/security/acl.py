@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from respserver.glob import stringmatch
-from respserver.protocol import ProtocolError, split_inline
+from respserver.keyspace.glob import stringmatch
 from respserver.registry import CATEGORY_ORDER, COMMANDS, Command, keys_of
+from respserver.resp.parser import ProtocolError, split_inline
 
 READ, WRITE = 1, 2
 READ_WRITE = READ | WRITE

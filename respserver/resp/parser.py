@@ -1,9 +1,8 @@
-"""RESP, sans-IO: bytes in, commands out; replies in, bytes out. No Trio in this module.
+"""Requests, sans-IO: bytes in, commands out. No Trio here.
 
 Requests are parsed by ``hiredis.Reader`` (C speed) and validated here the way Redis's
 ``processMultibulkBuffer`` validates them; inline commands (``PING\\r\\n`` from nc or a health
-check) take a small Python path. Replies are encoded for RESP2 or RESP3, RESP3 types degrading
-to their RESP2 forms exactly as Redis degrades them.
+check) take a small Python path.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import hiredis
 
 from respserver.errors import CommandError
 
-# Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or count line it buffers.
 INLINE_MAX_SIZE = 64 * 1024
 PARTIAL_TRACK_LIMIT = 64 * 1024
 # Redis accepts up to 2**31-1 arguments, growing its argv as they arrive; hiredis would allocate
@@ -388,131 +386,3 @@ _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 
 def _is_hex(pair: bytes) -> bool:
     return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
-
-
-# ---------------------------------------------------------------------------------------------
-# Replies. Python values map to RESP types: bytes -> bulk, int -> integer, None -> null,
-# list/tuple -> array, dict -> map, float -> double, bool -> boolean; the classes below mark the
-# rest. A handler returns these and never writes wire bytes itself.
-
-
-class SimpleString(bytes):
-    """A status reply: ``+OK``."""
-
-
-class Encoded(bytes):
-    """A reply already in wire form, appended as it is: EXEC encodes each reply as its command
-    runs, so later commands of the transaction cannot change what an earlier one saw."""
-
-
-class Verbatim(bytes):
-    """A RESP3 verbatim string (``=``, format ``txt``); a bulk string in RESP2."""
-
-
-class RespSet(list):
-    """A RESP3 set (``~``); an array in RESP2."""
-
-
-class Push(list):
-    """A RESP3 push (``>``); an array in RESP2."""
-
-
-class _NullArray:
-    """The RESP2 null array (``*-1``), e.g. EXEC after a failed WATCH; ``_`` in RESP3."""
-
-    __slots__ = ()
-
-
-NULL_ARRAY = _NullArray()
-OK = SimpleString(b"OK")
-QUEUED = SimpleString(b"QUEUED")
-PONG = SimpleString(b"PONG")
-
-
-def format_double(value: float) -> bytes:
-    """Redis's ``%.17g`` rendering, with ``inf``/``-inf`` spelled as Redis spells them."""
-    if value != value:
-        return b"nan"
-    if value in (float("inf"), float("-inf")):
-        return b"inf" if value > 0 else b"-inf"
-    return b"%.17g" % value
-
-
-_BULK_HEADERS = [b"$%d\r\n" % size for size in range(1024)]
-
-
-def encode(reply: object, resp3: bool = False) -> bytes:
-    out = bytearray()
-    encode_into(out, reply, resp3)
-    return bytes(out)
-
-
-def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
-    """Append the encoding of ``reply`` to ``out``; the owner's hot path, so types are tested
-    most common first."""
-    kind = type(reply)
-    if kind is bytes:
-        size = len(reply)
-        out += _BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size
-        out += reply
-        out += b"\r\n"
-    elif kind is int:
-        out += b":%d\r\n" % reply
-    elif reply is None:
-        out += b"_\r\n" if resp3 else b"$-1\r\n"
-    elif kind is SimpleString:
-        out += b"+%s\r\n" % reply
-    elif kind is list or kind is tuple:
-        out += b"*%d\r\n" % len(reply)
-        headers = _BULK_HEADERS
-        for item in reply:
-            # Bulk strings inline: arrays of them are most of the long replies.
-            if type(item) is bytes and len(item) < 1024:
-                out += headers[len(item)]
-                out += item
-                out += b"\r\n"
-            else:
-                encode_into(out, item, resp3)
-    elif isinstance(reply, CommandError):
-        # One line always, as Redis's addReplyErrorFormat makes it: user input may hold \r\n.
-        text = reply.message.replace("\r", " ").replace("\n", " ")
-        out += b"-%s\r\n" % text.encode("utf-8", "surrogateescape")
-    elif kind is dict:
-        out += (b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(reply) * (1 if resp3 else 2))
-        headers = _BULK_HEADERS
-        # The array loop's inline bulk strings, twice per pair: a shared helper over
-        # chain(items()) measured 15% slower on HGETALL/QUERY-sized maps.
-        for key, value in reply.items():
-            if type(key) is bytes and len(key) < 1024:
-                out += headers[len(key)]
-                out += key
-                out += b"\r\n"
-            else:
-                encode_into(out, key, resp3)
-            if type(value) is bytes and len(value) < 1024:
-                out += headers[len(value)]
-                out += value
-                out += b"\r\n"
-            else:
-                encode_into(out, value, resp3)
-    elif kind is bool:
-        out += (b"#t\r\n" if reply else b"#f\r\n") if resp3 else (b":1\r\n" if reply else b":0\r\n")
-    elif kind is float:
-        text = format_double(reply)
-        out += b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text)
-    elif kind is RespSet or kind is Push:
-        marker = (b"~" if kind is RespSet else b">") if resp3 else b"*"
-        out += b"%s%d\r\n" % (marker, len(reply))
-        for item in reply:
-            encode_into(out, item, resp3)
-    elif kind is Verbatim:
-        if resp3:
-            out += b"=%d\r\ntxt:%s\r\n" % (len(reply) + 4, reply)
-        else:
-            out += b"$%d\r\n%s\r\n" % (len(reply), reply)
-    elif kind is Encoded:
-        out += reply
-    elif kind is _NullArray:
-        out += b"_\r\n" if resp3 else b"*-1\r\n"
-    else:
-        raise TypeError(f"no RESP encoding for {kind.__name__}")

@@ -11,13 +11,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from respserver.errors import WRONGTYPE, CommandError
-from respserver.scan import ScanIndex
-
-if TYPE_CHECKING:
-    from respserver.state import Client
+from respserver.keyspace.scan import ScanIndex
 
 Value = bytes | dict
 
@@ -36,6 +33,12 @@ class Listener(Protocol):
     def db_reset(self, db: Database) -> None: ...
 
 
+class Watcher(Protocol):
+    """A session that WATCHes keys: a change to one of them fails its EXEC."""
+
+    dirty_cas: bool
+
+
 class Database:
     """One numbered keyspace. Expired keys are removed lazily on access and by ``expire_cycle``."""
 
@@ -48,7 +51,7 @@ class Database:
         self.index = index
         self.data: dict[bytes, Value] = {}
         self.expires: dict[bytes, int] = {}  # key -> absolute unix time in ms
-        self.watchers: dict[bytes, set[Client]] = {}
+        self.watchers: dict[bytes, set[Watcher]] = {}
         self.listeners = listeners
         # Told of a key removed because its time ran out, before the removal's key_changed:
         # the AOF logs it as a DEL. Apart from the listeners, which every write calls.

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import hiredis
 
-from respserver.protocol import encode_into
+from respserver.resp.encoder import encode_into
 
 HEADER = b"#respserver:%d:%08x\r\n"
 _HEADER = re.compile(rb"#respserver:([0-9]{1,12}):([0-9a-f]{8})\r\n")

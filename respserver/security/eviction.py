@@ -36,13 +36,10 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from respserver.keyspace import Database, Value
-
-if TYPE_CHECKING:
-    from respserver.registry import Command
-    from respserver.state import Client, Server
+from respserver.keyspace.database import Database, Listener, Value
+from respserver.persistence.durability import Persistence
 
 log = logging.getLogger("respserver")
 
@@ -204,10 +201,26 @@ class KeyTable:
         return state[1] + (fields - state[2]) * state[1] // state[2], 0
 
 
+class Host(Protocol):
+    """What eviction needs of the server: its databases and their listeners (where ``Memory``
+    registers while maxmemory is set), the limits, whether a data set is loading, the clients'
+    buffers (which count as used memory), the flag sending commands through the memory check,
+    and the log an eviction's DEL goes to."""
+
+    config: dict[str, str]
+    databases: list[Database]
+    listeners: list[Listener]
+    maxmemory: int
+    loading: bool
+    client_buffers: int
+    check_memory: bool
+    persistence: Persistence
+
+
 class Memory:
     """The server's memory estimate and its eviction state (Redis's evict.c globals)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Host) -> None:
         self.server = server
         self.tables: list[KeyTable] | None = None  # None while maxmemory is 0
         self._maxmemory: int | None = None  # as last configured (None: not yet)
@@ -414,25 +427,18 @@ class Memory:
 
     # -- eviction -------------------------------------------------------------------------------
 
-    def refuses(self, client: Client, spec: Command) -> bool:
-        """processCommand's maxmemory step: evict as the policy allows, then whether the
-        command must be refused with OOM (only if memory is still over and nothing is left to
-        evict)."""
-        if client.loader or self.perform() != FAIL:
+    def refuses(self, name: str, flags: tuple[str, ...], queued: set[str] | None) -> bool:
+        """processCommand's maxmemory step for command ``name`` with ``flags``, ``queued`` the
+        flags of what a transaction queued (None outside MULTI): evict as the policy allows,
+        then whether the command must be refused with OOM (only if memory is still over and
+        nothing is left to evict)."""
+        if self.perform() != FAIL:
             return False
-        name = spec.name
-        if client.multi is not None and name not in _ALLOWED_IN_MULTI:
+        if queued is not None and name not in _ALLOWED_IN_MULTI:
             return True
-        if "denyoom" in spec.flags:
+        if "denyoom" in flags:
             return True
-        return name == "exec" and client.multi is not None and self._queues_denyoom(client)
-
-    @staticmethod
-    def _queues_denyoom(client: Client) -> bool:
-        """Whether a queued command is denyoom (Redis's mstate.cmd_flags)."""
-        from respserver.owner import resolve  # owner imports state, which imports this
-
-        return any("denyoom" in getattr(resolve(argv), "flags", ()) for argv in client.multi)
+        return name == "exec" and queued is not None and "denyoom" in queued
 
     def perform(self) -> int:
         """Redis's performEvictions: OK when under the limit (or loading), else evict until

@@ -1,4 +1,5 @@
-"""Argument parsing shared by the command families, with Redis's exact errors."""
+"""Numbers as Redis reads and writes them (string2ll, strtold, long double formatting), with
+its exact errors: shared by the command families, the configuration and the indexes."""
 
 from __future__ import annotations
 

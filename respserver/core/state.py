@@ -9,12 +9,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from respserver.acl import User, Users
 from respserver.config import apply_directives, output_buffer_limits
-from respserver.eviction import Memory
-from respserver.index import Indexes
-from respserver.keyspace import Database, Listener
-from respserver.persistence import LoadError, Persistence
+from respserver.keyspace.database import Database, Listener
+from respserver.persistence.durability import LoadError, Persistence
+from respserver.query.index import Indexes
+from respserver.security.acl import User, Users
+from respserver.security.eviction import Memory
 
 log = logging.getLogger("respserver")
 
@@ -120,6 +120,8 @@ class Client:
     last_interaction: float = field(default_factory=time.time)
     last_command: str = "NULL"
     multi: list[list[bytes]] | None = None  # commands queued since MULTI
+    # The flags of the commands queued (Redis's mstate.cmd_flags): EXEC's OOM and MISCONF checks.
+    queued_flags: set[str] = field(default_factory=set)
     multi_failed: bool = False  # a command was refused while queuing: EXEC aborts
     watched: list[tuple[Database, bytes]] = field(default_factory=list)
     dirty_cas: bool = False  # a watched key changed: EXEC fails

@@ -14,9 +14,9 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from respserver.eviction import BASELINE
+from respserver.core.state import VERSION, Server
 from respserver.registry import COMMANDS
-from respserver.state import VERSION, Server
+from respserver.security.eviction import BASELINE
 
 DEFAULT_SECTIONS = (
     "server clients memory persistence stats replication cpu module_list errorstats cluster "

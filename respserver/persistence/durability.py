@@ -8,7 +8,7 @@ which writes them as one chunk (respserver/aof.py) *before* the replies leave; u
 between ``begin_exec`` and ``end_exec`` and written wrapped in MULTI ... EXEC, inside one chunk,
 so a crash keeps all of it or none.
 
-Nothing here runs Trio: the owner and ``respserver.server`` decide when to call what.
+Nothing here runs Trio: the runtime (the owner task, ``runtime.server``) decides when to call what.
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO, Protocol
 
-from respserver import aof, rdb
 from respserver.errors import BGSAVE_ERROR, CommandError
-from respserver.keyspace import Database, now_ms
-
-if TYPE_CHECKING:
-    from respserver.state import Server
+from respserver.keyspace.database import Database, now_ms
+from respserver.persistence import aof, rdb
 
 log = logging.getLogger("respserver")
 
@@ -94,11 +91,23 @@ class Child:
     started: float = field(default_factory=time.monotonic)
 
 
+class Dataset(Protocol):
+    """What persistence needs of the server it keeps: the configuration, the databases, the
+    count of changes since the last save (Redis's dirty), when that save was, and where to say
+    that the disk fails us (MISCONF)."""
+
+    config: dict[str, str]
+    databases: list[Database]
+    dirty: int
+    last_save: int
+    disk_error: str | None
+
+
 class Persistence:
     """The server's durability state (the AOF, snapshots, the child doing either in the
     background); each database tells it of expiries (``key_expired``)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Dataset) -> None:
         self.server = server
         self.config = server.config
         self.aof: AppendOnlyFile | None = None

@@ -37,7 +37,7 @@ from typing import BinaryIO
 
 import anycrc
 
-from respserver.rdb_encodings import (
+from respserver.persistence.rdb_encodings import (
     INT8_STRINGS,
     listpack_items,
     lzf_decompress,

@@ -17,11 +17,11 @@ from functools import partial
 import trio
 
 import respserver.commands  # noqa: F401  (registers every command)
-from respserver.connection import make_handler, make_tls_handler
-from respserver.owner import Owner
-from respserver.persistence import Persistence
-from respserver.state import Server
-from respserver.tls import REBUILT_BY, TLS
+from respserver.core.state import Server
+from respserver.persistence.durability import Persistence
+from respserver.runtime.connection import make_handler, make_tls_handler
+from respserver.runtime.owner import Owner
+from respserver.security.tls import REBUILT_BY, TLS
 
 log = logging.getLogger("respserver")
 

@@ -15,14 +15,15 @@ import logging
 import socket
 import ssl
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import trio
 
-from respserver import protocol
-from respserver.owner import Owner
-from respserver.protocol import QueryBufferLimit, RequestParser
-from respserver.state import Server
-from respserver.tls import TLS, describe
+from respserver.core.state import Server
+from respserver.resp.encoder import encode
+from respserver.resp.parser import QueryBufferLimit, RequestParser
+from respserver.runtime.owner import Owner
+from respserver.security.tls import TLS, describe
 
 log = logging.getLogger("respserver")
 
@@ -120,7 +121,8 @@ class Connection:
                     await self._until_gone(self._serve)
         finally:
             self.closed = True
-            self.server.drop_client(self.client)
+            # The session ends in the owner, after whatever this client had queued.
+            self.owner.post(partial(self.server.drop_client, self.client))
 
     async def _until_gone(self, work: Callable[[], Awaitable[None]]) -> None:
         try:
@@ -158,7 +160,7 @@ class Connection:
                 await submit(client, commands, self.deliver)
             if parser.error is not None:
                 await self._settle()
-                await self._send(protocol.encode(parser.error.reply))
+                await self._send(encode(parser.error.reply))
                 return
 
     async def _send(self, data: bytes) -> None:

@@ -1,0 +1,261 @@
+"""Dispatch: how one command line runs for a client, in Redis's order of checks (lookup and
+arity, NOAUTH, MULTI's refusals, ACL, OOM, MISCONF, LOADING, queueing inside MULTI), with its
+statistics and its feed to the AOF; and ``run_batch``, which applies a batch of them and encodes
+the replies. Synchronous and free of I/O: the runtime's owner task calls it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from time import perf_counter_ns
+
+from respserver.core.state import Client, CommandStats, Server
+from respserver.errors import (
+    NOT_IN_MULTI,
+    CommandError,
+    SubcommandMisuse,
+    unknown_command,
+    unknown_subcommand,
+    wrong_arity,
+)
+from respserver.registry import COMMANDS, Command
+from respserver.resp.encoder import encode as encode_bytes
+from respserver.resp.encoder import encode_into
+from respserver.resp.types import QUEUED, Encoded
+from respserver.security.acl import Denied
+from respserver.security.eviction import OOM
+
+log = logging.getLogger("respserver")
+
+# Commands that run at once inside MULTI instead of being queued.
+_NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+
+LOADING = "LOADING Redis is loading the dataset in memory"
+NOAUTH = "NOAUTH Authentication required."
+NOPERM = {
+    "command": "NOPERM this user has no permissions to run the '{}' command",
+    "key": "NOPERM this user has no permissions to access one of the keys used as arguments",
+}
+# A batch whose replies pass this size in one round stops there; the rest of it runs after
+# what other clients sent meanwhile. So a pipeline of big replies (GET of a large value,
+# thousands of times) never holds the others for long, yet gets all its replies.
+ROUND_OUTPUT = 256 * 1024
+CHECK_EVERY = 8  # commands between two looks at the round's output (a look costs on the hot path)
+
+
+# Command names as clients spell them ("GET", "get") -> their spec; saves a lower() per command.
+_SPELLINGS: dict[bytes, Command] = {}
+_MAX_SPELLINGS = 4096
+
+
+def resolve(argv: list[bytes]) -> Command | CommandError:
+    """Find the command (or subcommand) ``argv`` names and check its arity, in Redis's order."""
+    spec = _SPELLINGS.get(argv[0])
+    if spec is None:
+        spec = COMMANDS.get(argv[0].lower())
+        if spec is None:
+            return unknown_command(argv[0], argv[1:])
+        if len(_SPELLINGS) < _MAX_SPELLINGS:
+            _SPELLINGS[argv[0]] = spec
+    if spec.subcommands and (len(argv) > 1 or spec.handler is None):  # plain COMMAND runs
+        if len(argv) < 2:
+            return wrong_arity(spec.name)
+        sub = spec.subcommands.get(argv[1].lower())
+        if sub is None:
+            return unknown_subcommand(argv[1], spec.name)
+        spec = sub
+    if not spec.arity_ok(len(argv)):
+        return wrong_arity(spec.name)
+    return spec
+
+
+def execute(client: Client, argv: list[bytes]) -> object:
+    """Run one command for ``client`` and return its reply (a CommandError for an error)."""
+    server = client.server
+    spec = resolve(argv)
+    if type(spec) is not Command:
+        _stats(server, argv).rejected_calls += 1
+        if argv[0].lower() == b"exec":
+            return _abort_exec(client, spec)
+        if client.multi is not None:
+            client.multi_failed = True
+        return spec
+    if not client.authenticated and not server.users.default_open and "no_auth" not in spec.flags:
+        return _reject(client, argv, CommandError(NOAUTH))
+    if client.multi is not None and "no_multi" in spec.flags:
+        return _reject(client, argv, CommandError(NOT_IN_MULTI))
+    if not client.user.unrestricted:
+        denied = permission_denied(client, spec, argv)
+        if denied is not None:
+            return _reject(client, argv, CommandError(NOPERM[denied.reason].format(spec.name)))
+    queued = client.queued_flags if client.multi is not None else None
+    if (
+        server.check_memory
+        and not client.loader
+        and server.memory.refuses(spec.name, spec.flags, queued)
+    ):
+        error = _reject(client, argv, CommandError(OOM))
+        return _abort_exec(client, error) if spec.name == "exec" else error
+    if server.disk_error is not None and _writes(client, spec):
+        error = _reject(client, argv, CommandError(server.disk_error))
+        return _abort_exec(client, error) if spec.name == "exec" else error
+    if server.loading and not client.loader and "loading" not in spec.flags:
+        return CommandError(LOADING)
+    if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
+        client.multi.append(argv)
+        client.queued_flags.update(spec.flags)
+        return QUEUED
+    return call(client, spec, argv)
+
+
+def _writes(client: Client, spec: Command) -> bool:
+    """What Redis refuses while the disk fails: a write, PING (so monitoring notices), and an
+    EXEC whose queue holds a write."""
+    if spec.write or spec.name == "ping":
+        return True
+    return spec.name == "exec" and client.multi is not None and "write" in client.queued_flags
+
+
+def _reject(client: Client, argv: list[bytes], error: CommandError) -> CommandError:
+    """Redis's rejectCommand: counted as rejected, and a transaction being queued fails."""
+    _stats(client.server, argv).rejected_calls += 1
+    if client.multi is not None:
+        client.multi_failed = True
+    return error
+
+
+def permission_denied(
+    client: Client, spec: Command, argv: list[bytes], context: str = ""
+) -> Denied | None:
+    """Whether the client's user may not run this command line; a refusal is logged."""
+    try:
+        client.user.check(spec, argv)
+    except Denied as denied:
+        obj = spec.name.encode() if denied.reason == "command" else argv[denied.position]
+        client.log_denial(denied.reason, obj, spec.name, context=context)
+        return denied
+    return None
+
+
+def _abort_exec(client: Client, error: CommandError) -> CommandError:
+    """Redis's execCommandAbort: a refused EXEC (wrong arity), inside MULTI or not, ends any
+    transaction and unwatches, naming the reason."""
+    client.multi = None
+    client.multi_failed = False
+    client.unwatch()
+    reason = error.message.removeprefix("ERR ")
+    return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
+
+
+def call(client: Client, spec: Command, argv: list[bytes]) -> object:
+    """Invoke a resolved command's handler, counting it in INFO commandstats; a write that
+    changed something is fed to the AOF, as its handler's ``propagate_as`` form if it set one."""
+    server = client.server
+    commandstats = server.commandstats
+    stats = commandstats.get(spec.name)
+    if stats is None:
+        stats = commandstats[spec.name] = CommandStats()
+    dirty = server.dirty
+    client.rewritten = None
+    started = perf_counter_ns()
+    try:
+        reply = spec.invoke(client, argv)
+    except CommandError as exc:
+        reply = exc.about(argv) if type(exc) is SubcommandMisuse else exc
+        stats.failed_calls += 1
+    except Exception:
+        log.exception("internal error running %r", argv[:3])
+        reply = CommandError("ERR internal error; see the server log")
+        stats.failed_calls += 1
+    stats.nsec += perf_counter_ns() - started
+    stats.calls += 1
+    client.last_command = spec.name
+    if server.dirty != dirty and spec.write:
+        server.persistence.feed(client.db.index, client.rewritten or [argv])
+    return reply
+
+
+def _stats(server: Server, argv: list[bytes]) -> CommandStats:
+    spec = COMMANDS.get(argv[0].lower())
+    if spec is not None and spec.subcommands and len(argv) > 1:
+        spec = spec.subcommands.get(argv[1].lower())  # as Redis: 'config|get', or none if unknown
+    name = spec.name if spec is not None else "unknown"
+    return server.commandstats.setdefault(name, CommandStats())
+
+
+def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, int]:
+    """Apply a batch until its replies pass ROUND_OUTPUT (looked at every CHECK_EVERY
+    commands); return the replies, encoded for the client's protocol version, and how many
+    commands ran (all of them when the client is closing: nothing of the rest will run)."""
+    out = bytearray()
+    encode = encode_into  # a local: looked up once per batch
+    server = client.server
+    spellings = {} if server.loading else _SPELLINGS  # loading: every command checked
+    limited = server.output_limited
+    client.last_interaction = time.time()
+    for start in range(0, len(commands), CHECK_EVERY):
+        if len(out) > ROUND_OUTPUT:
+            return out, start
+        for argv in commands[start : start + CHECK_EVERY]:
+            if client.closing:
+                return out, len(commands)  # after QUIT, or killed by CLIENT KILL meanwhile
+            # The common case inline: a known plain command, right arity, outside MULTI.
+            spec = spellings.get(argv[0])
+            if (
+                spec is not None
+                and spec.plain
+                and client.multi is None
+                and client.authenticated
+                and client.user.unrestricted
+                and not server.check_memory
+                and server.disk_error is None
+                and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
+            ):
+                reply = call(client, spec, argv)
+            else:
+                reply = execute(client, argv)
+            encode(out, reply, client.resp == 3)
+            if limited and client.over_output_limit(client.pending_output + len(out)):
+                return bytearray(), len(commands)  # the client is closed: its replies go nowhere
+    return out, len(commands)
+
+
+def run_transaction(ctx: Client, queued: list[list[bytes]]) -> list[Encoded]:
+    """EXEC's body: run the queued commands as one block, each reply encoded as its command
+    runs (Redis writes each reply then: a reply may share a value, a hash, that a later
+    command of the transaction changes)."""
+    replies = []
+    persistence = ctx.server.persistence
+    persistence.begin_exec()  # the block's writes reach the AOF as one MULTI ... EXEC
+    try:
+        for argv in queued:
+            spec = resolve(argv)
+            reply = _run_queued(ctx, spec, argv) if type(spec) is Command else spec
+            # Encoded now, as Redis writes each reply as its command runs: a reply may share a
+            # value (a hash) that a later command of the transaction changes.
+            replies.append(Encoded(encode_bytes(reply, ctx.resp == 3)))
+    finally:
+        persistence.end_exec()
+    return replies
+
+
+# execCommand's reasons for a queued command the user's rules no longer allow.
+_NO_LONGER_ALLOWED = {
+    "command": "no permission to execute the command or subcommand",
+    "key": "no permission to touch the specified keys",
+}
+
+
+def _run_queued(ctx: Client, spec: Command, argv: list[bytes]) -> object:
+    """Run one queued command, checking again that its user may: ACL rules can change between
+    MULTI and EXEC."""
+    if not ctx.user.unrestricted:
+        denied = permission_denied(ctx, spec, argv, "multi")
+        if denied is not None:
+            return CommandError(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated"
+                " and the EXEC call. This command is no longer allowed for the following"
+                f" reason: {_NO_LONGER_ALLOWED[denied.reason]}"
+            )
+    return call(ctx, spec, argv)

@@ -1,0 +1,1 @@
+"""The data: databases of keys and values with their expiry, SCAN cursors, glob patterns."""
