@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from respserver.errors import SYNTAX, CommandError
+from respserver.errors import SYNTAX, CommandError, config_set_failed, config_set_unknown
 from respserver.numbers import to_int
 
 log = logging.getLogger("respserver")
@@ -296,9 +296,7 @@ def set_many(
     for name, value in zip(args[::2], args[1::2], strict=True):
         param = canonical(name)
         if param is None:
-            raise CommandError(
-                f"ERR Unknown option or number of arguments for CONFIG SET - '{_text(name)}'"
-            )
+            raise config_set_unknown(_text(name))
         reason = PARAMS[param].refusal if PARAMS[param].normalise is None else None
         if reason is None and param in chosen:
             reason = "duplicate parameter"
@@ -330,7 +328,7 @@ def set_many(
 
 
 def _failed(name: str, reason: str) -> str:
-    return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+    return config_set_failed(name, reason)
 
 
 def apply_directives(config: dict[str, str], directives: list[tuple[str, str]]) -> None:

@@ -11,6 +11,8 @@ class CommandError(Exception):
         self.message = message
 
 
+# --- any command -------------------------------------------------------------------------------
+
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
 NOT_INTEGER = "ERR value is not an integer or out of range"
@@ -19,6 +21,16 @@ NO_SUCH_KEY = "ERR no such key"
 DB_INDEX_OUT_OF_RANGE = "ERR DB index is out of range"
 INCR_OVERFLOW = "ERR increment or decrement would overflow"
 INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+INTERNAL = "ERR internal error; see the server log"
+
+# --- the dispatcher's gates, in processCommand's order --------------------------------------------
+
+NOAUTH = "NOAUTH Authentication required."
+# A command flagged no_multi (SAVE, SHUTDOWN...) sent inside MULTI: refused, never queued.
+NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
+NOPERM_COMMAND = "NOPERM this user has no permissions to run the '{}' command"
+NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
 # Writes (and PING) while snapshots fail, with save rules and stop-writes-on-bgsave-error yes.
 BGSAVE_ERROR = (
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to"
@@ -27,8 +39,214 @@ BGSAVE_ERROR = (
     " (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the"
     " RDB error."
 )
-# A command flagged no_multi (SAVE, SHUTDOWN...) sent inside MULTI: refused, never queued.
-NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
+LOADING = "LOADING Redis is loading the dataset in memory"
+
+# --- transactions ---------------------------------------------------------------------------------
+
+MULTI_NESTED = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_INSIDE_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXEC_ABORTED = "EXECABORT Transaction discarded because of previous errors."
+# execCommand's reasons for a queued command the user's rules no longer allow.
+ACL_CHANGED_IN_MULTI = (
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC"
+    " call. This command is no longer allowed for the following reason: {}"
+)
+NO_LONGER_ALLOWED = {
+    "command": "no permission to execute the command or subcommand",
+    "key": "no permission to touch the specified keys",
+}
+
+
+def exec_aborted_because(error: CommandError) -> CommandError:
+    """Redis's execCommandAbort: EXEC refused outright, naming the reason."""
+    reason = error.message.removeprefix("ERR ")
+    return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
+
+
+# --- keys, strings, hashes ------------------------------------------------------------------------
+
+SAME_OBJECT = "ERR source and destination objects are the same"
+INVALID_CURSOR = "ERR invalid cursor"
+NX_AND_XX_GT_LT = "ERR NX and XX, GT or LT options at the same time are not compatible"
+GT_AND_LT = "ERR GT and LT options at the same time are not compatible"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+DECREMENT_OVERFLOW = "ERR decrement would overflow"
+HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer"
+HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float"
+NAN_OR_INFINITY = "ERR value is NaN or Infinity"
+OUT_OF_RANGE = "ERR value is out of range"
+
+
+def out_of_range_between(low: int, high: int) -> str:
+    return f"ERR value is out of range, value must between {low} and {high}"
+
+
+def unsupported_option(shown: str) -> CommandError:
+    return CommandError(f"ERR Unsupported option {shown}")
+
+
+def invalid_expire_time(command: str) -> CommandError:
+    return CommandError(f"ERR invalid expire time in '{command}' command")
+
+
+# --- connections and clients ----------------------------------------------------------------------
+
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NO_PASSWORD_SET = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+HELLO_NOAUTH = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
+    " AUTH <user> <pass> option can be used to authenticate the client and select the RESP"
+    " protocol version at the same time"
+)
+PROTOCOL_VERSION_NOT_INTEGER = "ERR Protocol version is not an integer or out of range"
+NOPROTO = "NOPROTO unsupported protocol version"
+BAD_CLIENT_ID = "ERR client-id should be greater than 0"
+INVALID_CLIENT_ID = "ERR Invalid client ID"
+NO_SUCH_CLIENT = "ERR No such client"
+CLIENT_NAME_CHARACTERS = "ERR Client names cannot contain spaces, newlines or special characters."
+
+
+MAX_CLIENTS = "ERR max number of clients reached"
+# Redis 7.0's text, word for word (its "Setup a an" included): clients match on it.
+DENIED = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no"
+    " password is set for the default user. In this mode connections are only accepted from"
+    " the loopback interface. If you want to connect from external computers to Redis you may"
+    " adopt one of the following solutions: 1) Just disable protected mode sending the command"
+    " 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from"
+    " the same host the server is running, however MAKE SURE Redis is not publicly accessible"
+    " from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2)"
+    " Alternatively you can just disable the protected mode by editing the Redis configuration"
+    " file, and setting the protected mode option to 'no', and then restarting the server. 3)"
+    " If you started the server manually just for testing, restart it with the"
+    " '--protected-mode no' option. 4) Setup a an authentication password for the default"
+    " user. NOTE: You only need to do one of the above things in order for the server to start"
+    " accepting connections from the outside."
+)
+
+
+def hello_syntax(option: str) -> CommandError:
+    return CommandError(f"ERR Syntax error in HELLO option '{option}'")
+
+
+def unrecognized_option(option: str) -> CommandError:
+    return CommandError(f"ERR Unrecognized option '{option}'")
+
+
+def attribute_characters(attribute: str) -> CommandError:
+    return CommandError(f"ERR {attribute} cannot contain spaces, newlines or special characters.")
+
+
+def no_such_user(name: str) -> CommandError:
+    return CommandError(f"ERR No such user '{name}'")
+
+
+def unknown_client_type(name: str) -> CommandError:
+    return CommandError(f"ERR Unknown client type '{name}'")
+
+
+# --- server, COMMAND, CONFIG ----------------------------------------------------------------------
+
+INVALID_COMMAND = "ERR Invalid command specified"
+NO_KEY_ARGUMENTS = "ERR The command has no key arguments"
+INVALID_ARGUMENT_COUNT = "ERR Invalid number of arguments specified for command"
+NO_CONFIG_FILE = "ERR The server is running without a config file"
+NO_SHUTDOWN = "ERR No shutdown in progress."
+
+
+def invalid_db_index(which: str) -> str:
+    return f"ERR invalid {which} DB index"
+
+
+def config_set_unknown(name: str) -> CommandError:
+    return CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+
+
+def config_set_failed(name: str, reason: str) -> str:
+    return f"ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+
+
+# --- ACL ------------------------------------------------------------------------------------------
+
+NO_ACL_FILE = (
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify"
+    " users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a"
+    " Redis configuration file set) in order to store users in the Redis configuration."
+)
+USERNAME_CHARACTERS = "ERR Usernames can't contain spaces or null characters"
+DEFAULT_USER_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_SAVE_FAILED = (
+    "ERR There was an error trying to save the ACLs. Please check the server logs for"
+    " more information"
+)
+
+
+def unmatched_parenthesis(start: str) -> CommandError:
+    return CommandError(f"ERR Unmatched parenthesis in acl selector starting at '{start}'.")
+
+
+def acl_rule(reason: object) -> CommandError:
+    """A rule ACL SETUSER or ACL LOAD refused, with security.acl's reason text."""
+    return CommandError(f"ERR {reason}")
+
+
+def unknown_category(category: str) -> CommandError:
+    return CommandError(f"ERR Unknown category '{category}'")
+
+
+def genpass_bits(most: int) -> CommandError:
+    return CommandError(
+        "ERR ACL GENPASS argument must be the number of bits for the output password,"
+        f" a positive number up to {most}"
+    )
+
+
+def user_not_found(name: str) -> CommandError:
+    return CommandError(f"ERR User '{name}' not found")
+
+
+def command_not_found(name: str) -> CommandError:
+    return CommandError(f"ERR Command '{name}' not found")
+
+
+# --- persistence ----------------------------------------------------------------------------------
+
+BGSAVE_IN_PROGRESS = "ERR Background save already in progress"
+BGSAVE_CHILD_ACTIVE = (
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use"
+    " BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+)
+REWRITE_IN_PROGRESS = "ERR Background append only file rewriting already in progress"
+SAVE_FAILED = "ERR"  # Redis's shared.err: SAVE failed, the log says why
+
+# --- QUERY (respserver's own, in Redis's house style) ---------------------------------------------
+
+BAD_SCORE = "ERR One or more scores can't be converted into double"  # SORT's wording
+
+
+def where_operand_not_float(op: str) -> CommandError:
+    return CommandError(f"ERR WHERE operand of '{op}' is not a valid float")
+
+
+def unknown_where_operator(op: str) -> CommandError:
+    return CommandError(f"ERR unknown operator '{op}' in WHERE")
+
+
+# --- the protocol ---------------------------------------------------------------------------------
+
+
+def protocol_error(detail: str) -> CommandError:
+    """The reply to a frame Redis refuses; the connection is then closed."""
+    return CommandError(f"ERR Protocol error: {detail}")
+
+
+# --- formatted by name ----------------------------------------------------------------------------
 
 
 def wrong_arity(fullname: str) -> CommandError:
@@ -61,6 +279,11 @@ def unknown_command(name: bytes, args: Sequence[bytes]) -> CommandError:
     return CommandError(
         f"ERR unknown command '{c_string(name)}', with args beginning with: {_quoted_preview(args)}"
     )
+
+
+def is_unknown_command(error: CommandError) -> bool:
+    """Whether ``error`` is unknown_command's (an AOF naming a command we lack stops its load)."""
+    return error.message.startswith("ERR unknown command '")
 
 
 def unknown_subcommand(sub: bytes, container: str) -> CommandError:

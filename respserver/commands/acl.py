@@ -11,18 +11,28 @@ import time
 
 from respserver.commands.server import help_reply
 from respserver.core.state import Client
-from respserver.errors import CommandError, SubcommandMisuse, c_string, wrong_arity
+from respserver.errors import (
+    ACL_SAVE_FAILED,
+    DEFAULT_USER_UNDELETABLE,
+    NO_ACL_FILE,
+    USERNAME_CHARACTERS,
+    CommandError,
+    SubcommandMisuse,
+    acl_rule,
+    c_string,
+    command_not_found,
+    genpass_bits,
+    unknown_category,
+    unmatched_parenthesis,
+    user_not_found,
+    wrong_arity,
+)
 from respserver.numbers import to_int
 from respserver.registry import CATEGORY_ORDER, COMMANDS, command, container
 from respserver.resp.types import OK, RespSet, SimpleString
 from respserver.security.acl import Denied, RuleError, Selector, User, merge_selector_arguments
 from respserver.security.acl import all_commands as every_command
 
-NO_ACL_FILE = (
-    "ERR This Redis instance is not configured to use an ACL file. You may want to specify"
-    " users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a"
-    " Redis configuration file set) in order to store users in the Redis configuration."
-)
 GENPASS_MAX_BITS = 4096
 
 container(
@@ -56,17 +66,15 @@ def _text(value: bytes) -> str:
 def acl_setuser(ctx: Client, username: bytes, *rules: bytes) -> SimpleString:
     """Create the user or change its rules: all of them apply, or none does."""
     if any(c in b" \t\n\v\f\r\0" for c in username):
-        raise CommandError("ERR Usernames can't contain spaces or null characters")
+        raise CommandError(USERNAME_CHARACTERS)
     try:
         merged = merge_selector_arguments(list(rules))
     except ValueError as exc:
-        start = _text(exc.args[0])
-        message = f"ERR Unmatched parenthesis in acl selector starting at '{start}'."
-        raise CommandError(message) from None
+        raise unmatched_parenthesis(_text(exc.args[0])) from None
     try:
         ctx.server.users.setuser(username, merged)
     except RuleError as exc:
-        raise CommandError(f"ERR {exc}") from None
+        raise acl_rule(exc) from None
     return OK
 
 
@@ -121,7 +129,7 @@ def acl_deluser(ctx: Client, *usernames: bytes) -> int:
     """Delete users, closing their connections; the number deleted."""
     users = ctx.server.users
     if b"default" in usernames:
-        raise CommandError("ERR The 'default' user cannot be removed")
+        raise CommandError(DEFAULT_USER_UNDELETABLE)
     deleted = 0
     for name in usernames:
         user = users.by_name.pop(name, None)
@@ -192,7 +200,7 @@ def acl_cat(ctx: Client, *category: bytes) -> list[bytes]:
         raise SubcommandMisuse()
     name = category[0].decode("latin-1").lower()
     if name not in CATEGORY_ORDER:
-        raise CommandError(f"ERR Unknown category '{c_string(category[0])}'")
+        raise unknown_category(c_string(category[0]))
     return [spec.name.encode() for spec in every_command() if name in spec.categories]
 
 
@@ -209,10 +217,7 @@ def acl_genpass(ctx: Client, *bits: bytes) -> bytes:
         raise SubcommandMisuse()
     count = to_int(bits[0]) if bits else 256
     if not 0 < count <= GENPASS_MAX_BITS:
-        raise CommandError(
-            "ERR ACL GENPASS argument must be the number of bits for the output password,"
-            f" a positive number up to {GENPASS_MAX_BITS}"
-        )
+        raise genpass_bits(GENPASS_MAX_BITS)
     chars = (count + 3) // 4
     return os.urandom((chars + 1) // 2).hex()[:chars].encode()
 
@@ -263,12 +268,12 @@ def acl_dryrun(ctx: Client, username: bytes, *argv: bytes) -> object:
     """OK if the user could run the command line, else why not (as a bulk string)."""
     user = ctx.server.users.get(username)
     if user is None:
-        raise CommandError(f"ERR User '{_text(username)}' not found")
+        raise user_not_found(_text(username))
     spec = COMMANDS.get(argv[0].lower())
     if spec is not None and spec.subcommands and len(argv) > 1:
         spec = spec.subcommands.get(argv[1].lower())
     if spec is None:
-        raise CommandError(f"ERR Command '{_text(argv[0])}' not found")
+        raise command_not_found(_text(argv[0]))
     if not spec.arity_ok(len(argv)):
         raise wrong_arity(spec.name)
     try:
@@ -301,10 +306,7 @@ def acl_save(ctx: Client) -> SimpleString:
     try:
         ctx.server.users.save_file(path)
     except OSError:
-        raise CommandError(
-            "ERR There was an error trying to save the ACLs. Please check the server logs for"
-            " more information"
-        ) from None
+        raise CommandError(ACL_SAVE_FAILED) from None
     return OK
 
 
@@ -321,7 +323,7 @@ def acl_load(ctx: Client) -> SimpleString:
     try:
         loaded = users.load_file(_acl_file(ctx))
     except ValueError as exc:
-        raise CommandError(f"ERR {exc}") from None
+        raise acl_rule(exc) from None
     users.replace(loaded, lambda user: _disconnect_users_clients(ctx, user))
     return OK
 

@@ -10,22 +10,30 @@ from __future__ import annotations
 from respserver.commands.server import help_reply
 from respserver.commands.transactions import end_transaction
 from respserver.core.state import VERSION, Client
-from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, wrong_arity
+from respserver.errors import (
+    BAD_CLIENT_ID,
+    CLIENT_NAME_CHARACTERS,
+    DB_INDEX_OUT_OF_RANGE,
+    HELLO_NOAUTH,
+    INVALID_CLIENT_ID,
+    NO_PASSWORD_SET,
+    NO_SUCH_CLIENT,
+    NOPROTO,
+    PROTOCOL_VERSION_NOT_INTEGER,
+    SYNTAX,
+    WRONGPASS,
+    CommandError,
+    attribute_characters,
+    hello_syntax,
+    no_such_user,
+    unknown_client_type,
+    unrecognized_option,
+    wrong_arity,
+)
 from respserver.numbers import to_int
 from respserver.registry import command, container
 from respserver.resp.types import OK, PONG, SimpleString, Verbatim
 
-WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
-NO_PASSWORD_SET = (
-    "ERR AUTH <password> called without any password configured for the default user. "
-    "Are you sure your configuration is correct?"
-)
-HELLO_NOAUTH = (
-    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
-    " AUTH <user> <pass> option can be used to authenticate the client and select the RESP"
-    " protocol version at the same time"
-)
-BAD_CLIENT_ID = "ERR client-id should be greater than 0"
 CLIENT_TYPES = ("normal", "slave", "replica", "master", "pubsub")
 
 _CONNECTION = "noscript loading stale fast no_auth allow_busy"
@@ -150,9 +158,9 @@ def hello(ctx: Client, *args: bytes) -> dict:
     with the server's description."""
     version = 0
     if args:
-        version = to_int(args[0], "ERR Protocol version is not an integer or out of range")
+        version = to_int(args[0], PROTOCOL_VERSION_NOT_INTEGER)
         if version not in (2, 3):
-            raise CommandError("NOPROTO unsupported protocol version")
+            raise CommandError(NOPROTO)
     # Redis 7.0 applies each option as it reads it: an error stops there, earlier ones stay.
     i = 1
     while i < len(args):
@@ -164,7 +172,7 @@ def hello(ctx: Client, *args: bytes) -> dict:
             _set_name(ctx, args[i + 1])
             i += 2
         else:
-            raise CommandError(f"ERR Syntax error in HELLO option '{_text(args[i])}'")
+            raise hello_syntax(_text(args[i]))
     if not ctx.authenticated and not ctx.server.users.default_open:
         raise CommandError(HELLO_NOAUTH)
     if version:
@@ -266,11 +274,9 @@ def client_setinfo(ctx: Client, attribute: bytes, value: bytes) -> SimpleString:
     """Record the client library's name or version (Redis 7.2), shown by CLIENT LIST."""
     field = {b"lib-name": "lib_name", b"lib-ver": "lib_ver"}.get(attribute.lower())
     if field is None:
-        raise CommandError(f"ERR Unrecognized option '{_text(attribute)}'")
+        raise unrecognized_option(_text(attribute))
     if not _printable(value):
-        raise CommandError(
-            f"ERR {_text(attribute)} cannot contain spaces, newlines or special characters."
-        )
+        raise attribute_characters(_text(attribute))
     setattr(ctx, field, value)
     return OK
 
@@ -320,7 +326,7 @@ def client_list(ctx: Client, *args: bytes) -> Verbatim:
         kind = _client_type(args[1])
         chosen = [c for c in clients.values() if _type_of(c) == kind]
     elif len(args) > 1 and args[0].lower() == b"id":
-        ids = [to_int(arg, "ERR Invalid client ID") for arg in args[1:]]
+        ids = [to_int(arg, INVALID_CLIENT_ID) for arg in args[1:]]
         chosen = [clients[i] for i in ids if i in clients]
     else:
         raise CommandError(SYNTAX)
@@ -354,7 +360,7 @@ def client_kill(ctx: Client, *args: bytes) -> object:
     if len(args) == 1:
         # Old form: one address, and the caller may kill itself; +OK or an error.
         if not _kill(ctx, {"addr": args[0].decode("utf-8", "replace")}, skipme=False):
-            raise CommandError("ERR No such client")
+            raise CommandError(NO_SUCH_CLIENT)
         return OK
     filters, skipme = _kill_filters(ctx, args)
     return _kill(ctx, filters, skipme)
@@ -380,7 +386,7 @@ def _kill_filters(ctx: Client, args: tuple[bytes, ...]) -> tuple[dict[str, objec
         elif option == b"user":
             filters["user"] = ctx.server.users.get(value)
             if filters["user"] is None:
-                raise CommandError(f"ERR No such user '{_text(value)}'")
+                raise no_such_user(_text(value))
         elif option == b"skipme" and value.lower() in (b"yes", b"no"):
             skipme = value.lower() == b"yes"
         else:
@@ -483,16 +489,14 @@ def _printable(value: bytes) -> bool:
 
 def _set_name(ctx: Client, name: bytes) -> None:
     if not _printable(name):
-        raise CommandError(
-            "ERR Client names cannot contain spaces, newlines or special characters."
-        )
+        raise CommandError(CLIENT_NAME_CHARACTERS)
     ctx.name = name
 
 
 def _client_type(name: bytes) -> str:
     kind = name.lower().decode("utf-8", "replace")
     if kind not in CLIENT_TYPES:
-        raise CommandError(f"ERR Unknown client type '{_text(name)}'")
+        raise unknown_client_type(_text(name))
     return "slave" if kind == "replica" else kind
 
 

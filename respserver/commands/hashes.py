@@ -14,7 +14,17 @@ import random
 from fractions import Fraction
 
 from respserver.core.state import Client
-from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
+from respserver.errors import (
+    HASH_VALUE_NOT_FLOAT,
+    HASH_VALUE_NOT_INTEGER,
+    INCR_OVERFLOW,
+    NAN_OR_INFINITY,
+    OUT_OF_RANGE,
+    SYNTAX,
+    CommandError,
+    out_of_range_between,
+    wrong_arity,
+)
 from respserver.numbers import (
     INT64_MAX,
     INT64_MIN,
@@ -25,11 +35,7 @@ from respserver.numbers import (
 from respserver.registry import command
 from respserver.resp.types import OK, SimpleString
 
-NOT_INTEGER_VALUE = "ERR hash value is not an integer"
-NOT_FLOAT_VALUE = "ERR hash value is not a float"
-NAN_OR_INFINITY = "ERR value is NaN or Infinity"
-OUT_OF_RANGE = "ERR value is out of range"
-COUNT_OUT_OF_RANGE = f"ERR value is out of range, value must between {-INT64_MAX} and {INT64_MAX}"
+COUNT_OUT_OF_RANGE = out_of_range_between(-INT64_MAX, INT64_MAX)
 # Redis serves a negative HRANDFIELD count (repeats allowed) by streaming that many picks, so
 # -9223372036854770000 ties it up until memory runs out. A reply that could grow past this many
 # bytes is refused before anything is built, with the error Redis gives WITHVALUES counts past
@@ -298,7 +304,7 @@ def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes) -> int:
     by = to_int(increment)
     fields = ctx.db.hash_for_write(key)
     old = fields.get(field)
-    current = 0 if old is None else to_int(old, NOT_INTEGER_VALUE)
+    current = 0 if old is None else to_int(old, HASH_VALUE_NOT_INTEGER)
     total = current + by
     if not INT64_MIN <= total <= INT64_MAX:
         raise CommandError(INCR_OVERFLOW)
@@ -324,7 +330,7 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes) -> byt
         raise CommandError(NAN_OR_INFINITY)
     fields = ctx.db.hash_for_write(key)
     old = fields.get(field)
-    current = Fraction(0) if old is None else to_long_double(old, NOT_FLOAT_VALUE)
+    current = Fraction(0) if old is None else to_long_double(old, HASH_VALUE_NOT_FLOAT)
     total = long_double_sum(current, by)
     _store_field(ctx, key, fields, field, total)
     ctx.propagate_as([b"HSET", key, field, total])

@@ -10,7 +10,17 @@ from dataclasses import dataclass
 
 from respserver.commands.strings import invalid_expire
 from respserver.core.state import Client
-from respserver.errors import DB_INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX, CommandError
+from respserver.errors import (
+    DB_INDEX_OUT_OF_RANGE,
+    GT_AND_LT,
+    NO_SUCH_KEY,
+    NX_AND_XX_GT_LT,
+    SAME_OBJECT,
+    SYNTAX,
+    CommandError,
+    out_of_range_between,
+    unsupported_option,
+)
 from respserver.keyspace.database import Database, now_ms, type_name
 from respserver.keyspace.glob import Glob, compile_glob
 from respserver.keyspace.scan import parse_cursor
@@ -18,9 +28,8 @@ from respserver.numbers import INT64_MAX, INT64_MIN, to_int
 from respserver.registry import command
 from respserver.resp.types import OK, SimpleString
 
-SAME_OBJECT = "ERR source and destination objects are the same"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-NOT_INT32 = f"ERR value is out of range, value must between {INT32_MIN} and {INT32_MAX}"
+NOT_INT32 = out_of_range_between(INT32_MIN, INT32_MAX)
 # EXPIRE's seconds must survive the conversion to ms (C division truncates toward zero).
 _MAX_SECONDS, _MIN_SECONDS = INT64_MAX // 1000, -(-INT64_MIN // 1000)
 
@@ -376,12 +385,12 @@ def _expire_condition(options: tuple[bytes, ...]) -> set[bytes]:
         name = option.lower()
         if name not in _EXPIRE_OPTIONS:
             shown = option.split(b"\0", 1)[0].decode("utf-8", "replace")  # printed with %s
-            raise CommandError(f"ERR Unsupported option {shown}")
+            raise unsupported_option(shown)
         given.add(name)
     if b"nx" in given and len(given) > 1:
-        raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
+        raise CommandError(NX_AND_XX_GT_LT)
     if b"gt" in given and b"lt" in given:
-        raise CommandError("ERR GT and LT options at the same time are not compatible")
+        raise CommandError(GT_AND_LT)
     return given
 
 

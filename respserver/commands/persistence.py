@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from respserver.core.state import Client
-from respserver.errors import SYNTAX, CommandError
+from respserver.errors import NO_SHUTDOWN, SYNTAX, CommandError
 from respserver.registry import command
 from respserver.resp.types import OK, Encoded, SimpleString
 
@@ -81,7 +81,7 @@ def shutdown(ctx: Client, *options: bytes) -> Encoded:
     ):
         raise CommandError(SYNTAX)
     if b"abort" in chosen:
-        raise CommandError("ERR No shutdown in progress.")
+        raise CommandError(NO_SHUTDOWN)
     log.warning("User requested shutdown...")
     if chosen & {b"save", b"nosave"}:
         ctx.server.persistence.save_on_exit = b"save" in chosen

@@ -21,14 +21,20 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from respserver.core.state import Client
-from respserver.errors import NOT_INTEGER, SYNTAX, CommandError, c_string
+from respserver.errors import (
+    BAD_SCORE,
+    NOT_INTEGER,
+    SYNTAX,
+    CommandError,
+    c_string,
+    unknown_where_operator,
+    where_operand_not_float,
+)
 from respserver.keyspace.database import Database
 from respserver.keyspace.glob import Glob, compile_glob
 from respserver.numbers import to_int
 from respserver.query.index import FieldIndex, Indexes, NumericIndex, number, sortable
 from respserver.registry import command
-
-BAD_SCORE = "ERR One or more scores can't be converted into double"  # SORT's wording
 
 _NUMERIC: dict[bytes, Callable[[float, float], bool]] = {
     b"<": operator.lt,
@@ -154,9 +160,9 @@ def _parse_condition(rest: _Args) -> Condition:
     if op in _NUMERIC:
         operand = number(rest.one())
         if operand is None:
-            raise CommandError(f"ERR WHERE operand of '{op.decode()}' is not a valid float")
+            raise where_operand_not_float(op.decode())
         return Condition(field, op, operand)
-    raise CommandError(f"ERR unknown operator '{c_string(op)}' in WHERE")
+    raise unknown_where_operator(c_string(op))
 
 
 # --- evaluation --------------------------------------------------------------------------------

@@ -12,7 +12,16 @@ import time
 from respserver import config
 from respserver.core import info
 from respserver.core.state import Client
-from respserver.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
+from respserver.errors import (
+    DB_INDEX_OUT_OF_RANGE,
+    INVALID_ARGUMENT_COUNT,
+    INVALID_COMMAND,
+    NO_CONFIG_FILE,
+    NO_KEY_ARGUMENTS,
+    SYNTAX,
+    CommandError,
+    invalid_db_index,
+)
 from respserver.keyspace.glob import stringmatch
 from respserver.numbers import to_int
 from respserver.registry import (
@@ -213,11 +222,11 @@ def _keys(argv: tuple[bytes, ...]) -> list[tuple[int, tuple[str, ...]]]:
     if spec is not None and spec.subcommands and len(argv) > 1:
         spec = spec.subcommands.get(argv[1].lower())
     if spec is None:
-        raise CommandError("ERR Invalid command specified")
+        raise CommandError(INVALID_COMMAND)
     if not spec.key_specs:
-        raise CommandError("ERR The command has no key arguments")
+        raise CommandError(NO_KEY_ARGUMENTS)
     if not spec.arity_ok(len(argv)):
-        raise CommandError("ERR Invalid number of arguments specified for command")
+        raise CommandError(INVALID_ARGUMENT_COUNT)
     return keys_of(spec, list(argv))
 
 
@@ -358,9 +367,9 @@ def flushall(ctx: Client, *mode: bytes) -> SimpleString:
 
 
 def _db_index(value: bytes, which: str) -> int:
-    index = to_int(value, f"ERR invalid {which} DB index")
+    index = to_int(value, invalid_db_index(which))
     if not -(2**31) <= index < 2**31:  # Redis reads it as a C int
-        raise CommandError(f"ERR invalid {which} DB index")
+        raise CommandError(invalid_db_index(which))
     return index
 
 
@@ -529,7 +538,7 @@ def config_resetstat(ctx: Client) -> SimpleString:
 )
 def config_rewrite(ctx: Client) -> SimpleString:
     """Refused: there is no configuration file to rewrite."""
-    raise CommandError("ERR The server is running without a config file")
+    raise CommandError(NO_CONFIG_FILE)
 
 
 @command(

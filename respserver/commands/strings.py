@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from respserver.core.state import Client
-from respserver.errors import INCR_OVERFLOW, SYNTAX, CommandError, wrong_arity
+from respserver.errors import (
+    DECREMENT_OVERFLOW,
+    INCR_OVERFLOW,
+    OFFSET_OUT_OF_RANGE,
+    STRING_TOO_LONG,
+    SYNTAX,
+    CommandError,
+    invalid_expire_time,
+    wrong_arity,
+)
 from respserver.keyspace.database import now_ms
 from respserver.numbers import (
     INT64_MAX,
@@ -21,16 +30,12 @@ from respserver.numbers import (
 from respserver.registry import command
 from respserver.resp.types import OK, SimpleString
 
-STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
-OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
-DECREMENT_OVERFLOW = "ERR decrement would overflow"
-
 # Expiry options: milliseconds per unit, and whether the time is relative to now.
 _EXPIRY_UNITS = {b"ex": (1000, True), b"px": (1, True), b"exat": (1000, False), b"pxat": (1, False)}
 
 
 def invalid_expire(command_name: str) -> CommandError:
-    return CommandError(f"ERR invalid expire time in '{command_name}' command")
+    return invalid_expire_time(command_name)
 
 
 def expiry_time(raw: bytes, unit_ms: int, relative: bool, command_name: str) -> int:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from respserver.core.dispatch import run_transaction
 from respserver.core.state import Client
-from respserver.errors import CommandError
+from respserver.errors import (
+    DISCARD_WITHOUT_MULTI,
+    EXEC_ABORTED,
+    EXEC_WITHOUT_MULTI,
+    MULTI_NESTED,
+    WATCH_INSIDE_MULTI,
+    CommandError,
+)
 from respserver.registry import command
 from respserver.resp.types import NULL_ARRAY, OK, SimpleString
-
-EXEC_ABORTED = "EXECABORT Transaction discarded because of previous errors."
 
 
 def end_transaction(ctx: Client) -> None:
@@ -43,7 +48,7 @@ def _expire_watched_keys(ctx: Client) -> None:
 def multi(ctx: Client) -> SimpleString:
     """Start queuing commands for EXEC."""
     if ctx.multi is not None:
-        raise CommandError("ERR MULTI calls can not be nested")
+        raise CommandError(MULTI_NESTED)
     ctx.multi = []
     ctx.queued_flags = set()
     ctx.multi_failed = False
@@ -63,7 +68,7 @@ def exec_(ctx: Client) -> object:
     """Run the queued commands and reply with their replies; a null array if a watched key
     changed, EXECABORT if a command was refused while queuing."""
     if ctx.multi is None:
-        raise CommandError("ERR EXEC without MULTI")
+        raise CommandError(EXEC_WITHOUT_MULTI)
     queued, refused = ctx.multi, ctx.multi_failed
     _expire_watched_keys(ctx)
     changed = ctx.dirty_cas
@@ -87,7 +92,7 @@ def exec_(ctx: Client) -> object:
 def discard(ctx: Client) -> SimpleString:
     """Drop the queued commands and the watched keys."""
     if ctx.multi is None:
-        raise CommandError("ERR DISCARD without MULTI")
+        raise CommandError(DISCARD_WITHOUT_MULTI)
     end_transaction(ctx)
     return OK
 
@@ -107,7 +112,7 @@ def discard(ctx: Client) -> SimpleString:
 def watch(ctx: Client, *keys: bytes) -> SimpleString:
     """Make the next EXEC fail if any of these keys changes before it."""
     if ctx.multi is not None:
-        raise CommandError("ERR WATCH inside MULTI is not allowed")
+        raise CommandError(WATCH_INSIDE_MULTI)
     db = ctx.db
     for key in keys:
         # A key already expired is deleted first: Redis treats its later removal as no change.

@@ -12,9 +12,18 @@ from time import perf_counter_ns
 
 from respserver.core.state import Client, CommandStats, Server
 from respserver.errors import (
+    ACL_CHANGED_IN_MULTI,
+    INTERNAL,
+    LOADING,
+    NO_LONGER_ALLOWED,
+    NOAUTH,
+    NOPERM_COMMAND,
+    NOPERM_KEY,
     NOT_IN_MULTI,
+    OOM,
     CommandError,
     SubcommandMisuse,
+    exec_aborted_because,
     unknown_command,
     unknown_subcommand,
     wrong_arity,
@@ -24,19 +33,13 @@ from respserver.resp.encoder import encode as encode_bytes
 from respserver.resp.encoder import encode_into
 from respserver.resp.types import QUEUED, Encoded
 from respserver.security.acl import Denied
-from respserver.security.eviction import OOM
 
 log = logging.getLogger("respserver")
 
 # Commands that run at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 
-LOADING = "LOADING Redis is loading the dataset in memory"
-NOAUTH = "NOAUTH Authentication required."
-NOPERM = {
-    "command": "NOPERM this user has no permissions to run the '{}' command",
-    "key": "NOPERM this user has no permissions to access one of the keys used as arguments",
-}
+NOPERM = {"command": NOPERM_COMMAND, "key": NOPERM_KEY}
 # A batch whose replies pass this size in one round stops there; the rest of it runs after
 # what other clients sent meanwhile. So a pipeline of big replies (GET of a large value,
 # thousands of times) never holds the others for long, yet gets all its replies.
@@ -144,8 +147,7 @@ def _abort_exec(client: Client, error: CommandError) -> CommandError:
     client.multi = None
     client.multi_failed = False
     client.unwatch()
-    reason = error.message.removeprefix("ERR ")
-    return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
+    return exec_aborted_because(error)
 
 
 def call(client: Client, spec: Command, argv: list[bytes]) -> object:
@@ -166,7 +168,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
         stats.failed_calls += 1
     except Exception:
         log.exception("internal error running %r", argv[:3])
-        reply = CommandError("ERR internal error; see the server log")
+        reply = CommandError(INTERNAL)
         stats.failed_calls += 1
     stats.nsec += perf_counter_ns() - started
     stats.calls += 1
@@ -240,22 +242,12 @@ def run_transaction(ctx: Client, queued: list[list[bytes]]) -> list[Encoded]:
     return replies
 
 
-# execCommand's reasons for a queued command the user's rules no longer allow.
-_NO_LONGER_ALLOWED = {
-    "command": "no permission to execute the command or subcommand",
-    "key": "no permission to touch the specified keys",
-}
-
-
 def _run_queued(ctx: Client, spec: Command, argv: list[bytes]) -> object:
     """Run one queued command, checking again that its user may: ACL rules can change between
     MULTI and EXEC."""
     if not ctx.user.unrestricted:
         denied = permission_denied(ctx, spec, argv, "multi")
         if denied is not None:
-            return CommandError(
-                "NOPERM ACLs rules changed between the moment the transaction was accumulated"
-                " and the EXEC call. This command is no longer allowed for the following"
-                f" reason: {_NO_LONGER_ALLOWED[denied.reason]}"
-            )
+            reason = NO_LONGER_ALLOWED[denied.reason]
+            return CommandError(ACL_CHANGED_IN_MULTI.format(reason))
     return call(ctx, spec, argv)

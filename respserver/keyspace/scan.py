@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from respserver.errors import CommandError
+from respserver.errors import INVALID_CURSOR, CommandError
 
-INVALID_CURSOR = "ERR invalid cursor"
 ULONG_MAX = 2**64 - 1
 
 _MIN_SIZE = 4

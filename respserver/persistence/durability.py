@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO, Protocol
 
-from respserver.errors import BGSAVE_ERROR, CommandError
+from respserver.errors import (
+    BGSAVE_CHILD_ACTIVE,
+    BGSAVE_ERROR,
+    BGSAVE_IN_PROGRESS,
+    REWRITE_IN_PROGRESS,
+    SAVE_FAILED,
+    CommandError,
+)
 from respserver.keyspace.database import Database, now_ms
 from respserver.persistence import aof, rdb
 
@@ -201,13 +208,13 @@ class Persistence:
     def save(self) -> None:
         """SAVE: write the snapshot now, in the owner (everything waits, as with Redis)."""
         if self.child is not None and self.child.kind == "rdb":
-            raise CommandError("ERR Background save already in progress")
+            raise CommandError(BGSAVE_IN_PROGRESS)
         self.last_save_attempt = time.time()
         try:
             _write_atomically(self.rdb_path, self._rdb_snapshot())
         except OSError as exc:  # as Redis: a failed SAVE leaves the bgsave status as it was
             log.warning("Failed saving the DB: %s", exc)
-            raise CommandError("ERR") from None
+            raise CommandError(SAVE_FAILED) from None
         self._saved(self.server.dirty)
         log.info("DB saved on disk")
 
@@ -235,12 +242,9 @@ class Persistence:
         place; the parent keeps serving. Returns the status line to reply."""
         if self.child is not None:
             if self.child.kind == "rdb":
-                raise CommandError("ERR Background save already in progress")
+                raise CommandError(BGSAVE_IN_PROGRESS)
             if not schedule:
-                raise CommandError(
-                    "ERR Another child process is active (AOF?): can't BGSAVE right now. Use"
-                    " BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
-                )
+                raise CommandError(BGSAVE_CHILD_ACTIVE)
             self.scheduled.add("rdb")
             return "Background saving scheduled"
         self.last_save_attempt = time.time()
@@ -257,7 +261,7 @@ class Persistence:
         switch happens in ``cron`` once the child is done. Returns the status line to reply."""
         if self.child is not None:
             if self.child.kind == "aof":
-                raise CommandError("ERR Background append only file rewriting already in progress")
+                raise CommandError(REWRITE_IN_PROGRESS)
             self.scheduled.add("aof")
             return "Background append only file rewriting scheduled"
         if self.aof is not None:

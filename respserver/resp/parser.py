@@ -11,7 +11,7 @@ import re
 
 import hiredis
 
-from respserver.errors import CommandError
+from respserver.errors import protocol_error
 
 INLINE_MAX_SIZE = 64 * 1024
 PARTIAL_TRACK_LIMIT = 64 * 1024
@@ -27,7 +27,7 @@ class ProtocolError(Exception):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
-        self.reply = CommandError(f"ERR Protocol error: {detail}")
+        self.reply = protocol_error(detail)
 
 
 class QueryBufferLimit(Exception):

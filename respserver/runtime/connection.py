@@ -19,7 +19,9 @@ from functools import partial
 
 import trio
 
+from respserver import errors
 from respserver.core.state import Server
+from respserver.errors import CommandError
 from respserver.resp.encoder import encode
 from respserver.resp.parser import QueryBufferLimit, RequestParser
 from respserver.runtime.owner import Owner
@@ -308,23 +310,9 @@ class TLSConnection(Connection):
             self.reading.cancel()
 
 
-MAX_CLIENTS = b"-ERR max number of clients reached\r\n"
-# Redis 7.0's text, word for word (its "Setup a an" included): clients match on it.
-DENIED = (
-    b"-DENIED Redis is running in protected mode because protected mode is enabled and no"
-    b" password is set for the default user. In this mode connections are only accepted from"
-    b" the loopback interface. If you want to connect from external computers to Redis you may"
-    b" adopt one of the following solutions: 1) Just disable protected mode sending the command"
-    b" 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from"
-    b" the same host the server is running, however MAKE SURE Redis is not publicly accessible"
-    b" from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2)"
-    b" Alternatively you can just disable the protected mode by editing the Redis configuration"
-    b" file, and setting the protected mode option to 'no', and then restarting the server. 3)"
-    b" If you started the server manually just for testing, restart it with the"
-    b" '--protected-mode no' option. 4) Setup a an authentication password for the default"
-    b" user. NOTE: You only need to do one of the above things in order for the server to start"
-    b" accepting connections from the outside.\r\n"
-)
+# The refusals a connection gets before its session starts, as Redis sends them.
+MAX_CLIENTS = encode(CommandError(errors.MAX_CLIENTS))
+DENIED = encode(CommandError(errors.DENIED))
 
 
 def _full(server: Server) -> bool:

@@ -19,7 +19,7 @@ import trio
 
 from respserver.core.dispatch import execute, run_batch
 from respserver.core.state import Client, Server
-from respserver.errors import CommandError
+from respserver.errors import CommandError, is_unknown_command
 from respserver.persistence.durability import LoadError, read_snapshot, replay_aof
 
 log = logging.getLogger("respserver")
@@ -30,7 +30,7 @@ LOAD_SLICE = 0.005  # seconds of loading between two looks at waiting clients
 def _replay(loader: Client, argv: list[bytes]) -> None:
     """Apply one command of a log being loaded; one the table does not know stops the load."""
     reply = execute(loader, argv)
-    if type(reply) is CommandError and reply.message.startswith("ERR unknown command"):
+    if type(reply) is CommandError and is_unknown_command(reply):
         raise LoadError(f"Unknown command '{argv[0].decode(errors='replace')}' in the AOF")
 
 

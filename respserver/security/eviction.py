@@ -43,7 +43,6 @@ from respserver.persistence.durability import Persistence
 
 log = logging.getLogger("respserver")
 
-OOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 # A fixed part, a little above an idle redis-server's used_memory (~0.9 MB): a maxmemory
 # below it refuses every denyoom command, as there.
