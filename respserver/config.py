@@ -1,14 +1,17 @@
-"""CONFIG parameters: how each value is checked and normalised, with Redis 7.0's error texts.
+"""CONFIG parameters: one declaration each (``PARAMS``: how a value is checked and normalised,
+with Redis 7.0's error texts, its default, whether CONFIG SET may change it, what it reads as).
 
-Values live in ``Server.config`` (defaults in ``state.default_config``) as the strings CONFIG GET
-shows. ``set_many`` applies CONFIG SET's rules: every name is checked before any value, nothing
-changes unless everything is valid, and the first problem is the one reported.
+Values live in ``Server.config``, a ``Config``: the strings CONFIG GET shows, and typed
+attributes (``config.maxclients``) for the code that acts on them. ``set_many`` applies CONFIG
+SET's rules: every name is checked before any value, nothing changes unless everything is
+valid, and the first problem is the one reported.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,12 +41,16 @@ class InvalidValue(Exception):
 
 @dataclass(frozen=True)
 class Param:
-    """How one parameter's value is parsed; ``normalise`` returns what CONFIG GET will show."""
+    """One parameter: how a value is checked (``normalise`` returns what CONFIG GET will show,
+    or raises InvalidValue with Redis's reason), its default, and what it reads as from
+    ``Config``'s attributes (``kind``: int, bool for yes/no, or str)."""
 
     normalise: Callable[[bytes], str] | None  # None: CONFIG SET refuses the parameter
     refusal: str = "can't set immutable config"
     # For a value that updates part of the current one: (current, value) -> the new value.
     merge: Callable[[str, bytes], str] | None = None
+    kind: type = str
+    default: str | None = ""  # None: decided at start (dir: the working directory)
 
     def apply(self, current: str, value: bytes) -> str:
         return self.merge(current, value) if self.merge else self.normalise(value)
@@ -53,14 +60,14 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
-def _integer(low: int, high: int, memory: bool = False) -> Param:
+def _integer(low: int, high: int, memory: bool = False, *, default: str) -> Param:
     def normalise(value: bytes) -> str:
         number = _memory(value) if memory else _strict_int(value)
         if not low <= number <= high:
             raise InvalidValue(f"argument must be between {low} and {high} inclusive")
         return str(number)
 
-    return Param(normalise)
+    return Param(normalise, kind=int, default=default)
 
 
 def _strict_int(value: bytes) -> int:
@@ -93,14 +100,14 @@ def _boolean(value: bytes) -> str:
     return value.lower().decode()
 
 
-def _enum(*choices: str) -> Param:
+def _enum(*choices: str, default: str) -> Param:
     def normalise(value: bytes) -> str:
         choice = _text(value).lower()
         if choice not in choices:
             raise InvalidValue(f"argument(s) must be one of the following: {', '.join(choices)}")
         return choice
 
-    return Param(normalise)
+    return Param(normalise, default=default)
 
 
 _SAVE_NUMBER = re.compile(rb"[ \t\n\v\f\r]*[-+]?[0-9]+")
@@ -135,7 +142,7 @@ def _keyspace_events(value: bytes) -> str:
     return classes + "".join(c for c in "KEm" if c in chosen)
 
 
-_HZ = _integer(0, INT_MAX)
+_HZ = _integer(0, INT_MAX, default="10")
 
 
 def _hz(value: bytes) -> str:
@@ -182,39 +189,54 @@ def output_buffer_limits(text: str) -> dict[str, tuple[int, int, int]]:
     }
 
 
-IMMUTABLE = Param(None)
-PROTECTED = Param(None, "can't set protected config")
 STRING = Param(_text)
-BOOLEAN = Param(_boolean)
+
+
+def _fixed(default: str, kind: type = str) -> Param:
+    """Fixed at start: CONFIG SET refuses it."""
+    return Param(None, kind=kind, default=default)
+
+
+def _protected(default: str | None) -> Param:
+    return Param(None, "can't set protected config", default=default)
+
+
+def _yes_no(default: str) -> Param:
+    return Param(_boolean, kind=bool, default=default)
+
+
+def _string(default: str) -> Param:
+    return Param(_text, default=default)
+
 
 PARAMS: dict[str, Param] = {
     # Listening and process layout are fixed when the server starts (Redis can rebind a port
     # at run time; respserver cannot).
-    "bind": IMMUTABLE,
-    "port": IMMUTABLE,
-    "databases": IMMUTABLE,
-    "daemonize": IMMUTABLE,
-    "io-threads": IMMUTABLE,
-    "cluster-enabled": IMMUTABLE,
-    "tcp-backlog": IMMUTABLE,
-    "unixsocket": IMMUTABLE,
-    "unixsocketperm": IMMUTABLE,
-    "tls-port": IMMUTABLE,
-    "aclfile": IMMUTABLE,
-    "appendfilename": IMMUTABLE,
-    "appenddirname": IMMUTABLE,
-    "dir": PROTECTED,
-    "dbfilename": PROTECTED,
-    "loglevel": _enum("debug", "verbose", "notice", "warning"),
-    "save": Param(_save),
-    "stop-writes-on-bgsave-error": BOOLEAN,
-    "appendonly": BOOLEAN,
-    "appendfsync": _enum("everysec", "always", "no"),
-    "aof-load-truncated": BOOLEAN,
-    "auto-aof-rewrite-percentage": _integer(0, INT_MAX),
-    "auto-aof-rewrite-min-size": _integer(0, LONG_MAX, memory=True),
-    "maxclients": _integer(1, UINT_MAX),
-    "maxmemory": _integer(0, ULLONG_MAX, memory=True),
+    "bind": _fixed("127.0.0.1"),
+    "port": _fixed("6379", int),
+    "databases": _fixed("16", int),
+    "daemonize": _fixed("no", bool),
+    "io-threads": _fixed("1", int),
+    "cluster-enabled": _fixed("no", bool),
+    "tcp-backlog": _fixed("511", int),
+    "unixsocket": _fixed(""),
+    "unixsocketperm": _fixed("0"),
+    "tls-port": _fixed("0", int),
+    "aclfile": _fixed(""),
+    "appendfilename": _fixed("appendonly.aof"),
+    "appenddirname": _fixed("appendonlydir"),
+    "dir": _protected(None),  # the working directory at start
+    "dbfilename": _protected("dump.rdb"),
+    "loglevel": _enum("debug", "verbose", "notice", "warning", default="notice"),
+    "save": Param(_save, default=""),
+    "stop-writes-on-bgsave-error": _yes_no("yes"),
+    "appendonly": _yes_no("no"),
+    "appendfsync": _enum("everysec", "always", "no", default="everysec"),
+    "aof-load-truncated": _yes_no("yes"),
+    "auto-aof-rewrite-percentage": _integer(0, INT_MAX, default="100"),
+    "auto-aof-rewrite-min-size": _integer(0, LONG_MAX, memory=True, default="67108864"),
+    "maxclients": _integer(1, UINT_MAX, default="10000"),
+    "maxmemory": _integer(0, ULLONG_MAX, memory=True, default="0"),
     "maxmemory-policy": _enum(
         "volatile-lru",
         "volatile-lfu",
@@ -224,47 +246,77 @@ PARAMS: dict[str, Param] = {
         "allkeys-lfu",
         "allkeys-random",
         "noeviction",
-    ),  # fmt: skip
-    "maxmemory-samples": _integer(1, INT_MAX),
-    "maxmemory-eviction-tenacity": _integer(0, 100),
-    "lfu-log-factor": _integer(0, INT_MAX),
-    "lfu-decay-time": _integer(0, INT_MAX),
-    "maxmemory-clients": _integer(0, ULLONG_MAX, memory=True),
-    "timeout": _integer(0, INT_MAX),
-    "tcp-keepalive": _integer(0, INT_MAX),
-    "requirepass": STRING,
-    "protected-mode": BOOLEAN,
-    "proto-max-bulk-len": _integer(1024 * 1024, LONG_MAX, memory=True),
-    "client-query-buffer-limit": _integer(1024 * 1024, LONG_MAX, memory=True),
-    "hz": Param(_hz),
-    "busy-reply-threshold": _integer(0, LONG_MAX),
-    "slowlog-log-slower-than": _integer(-1, LONG_MAX),
-    "slowlog-max-len": _integer(0, LONG_MAX),
-    "latency-monitor-threshold": _integer(0, LONG_MAX),
-    "notify-keyspace-events": Param(_keyspace_events),
-    "hash-max-listpack-entries": _integer(0, LONG_MAX),
-    "hash-max-listpack-value": _integer(0, LONG_MAX),
-    "zset-max-listpack-entries": _integer(0, LONG_MAX),
-    "zset-max-listpack-value": _integer(0, LONG_MAX),
-    "set-max-intset-entries": _integer(0, LONG_MAX),
-    "list-max-listpack-size": _integer(-(2**31), INT_MAX),
-    "replica-read-only": BOOLEAN,
-    "lazyfree-lazy-user-del": BOOLEAN,
-    "activerehashing": BOOLEAN,
-    "query-indexes": BOOLEAN,
-    "tls-cert-file": STRING,
-    "tls-key-file": STRING,
-    "tls-key-file-pass": STRING,
-    "tls-ca-cert-file": STRING,
-    "tls-ca-cert-dir": STRING,
-    "tls-auth-clients": _enum("no", "yes", "optional"),
-    "tls-protocols": STRING,
-    "tls-ciphers": STRING,
-    "tls-ciphersuites": STRING,
-    "tls-prefer-server-ciphers": BOOLEAN,
-    "acllog-max-len": _integer(0, LONG_MAX),
-    "client-output-buffer-limit": Param(_text, merge=_output_buffer_limit),
+        default="noeviction",
+    ),
+    "maxmemory-samples": _integer(1, INT_MAX, default="5"),
+    "maxmemory-eviction-tenacity": _integer(0, 100, default="10"),
+    "lfu-log-factor": _integer(0, INT_MAX, default="10"),
+    "lfu-decay-time": _integer(0, INT_MAX, default="1"),
+    "maxmemory-clients": _integer(0, ULLONG_MAX, memory=True, default="0"),
+    "timeout": _integer(0, INT_MAX, default="0"),
+    "tcp-keepalive": _integer(0, INT_MAX, default="300"),
+    "requirepass": _string(""),
+    "protected-mode": _yes_no("yes"),
+    "proto-max-bulk-len": _integer(1024 * 1024, LONG_MAX, memory=True, default="536870912"),
+    "client-query-buffer-limit": _integer(1024 * 1024, LONG_MAX, memory=True, default="1073741824"),
+    "hz": Param(_hz, kind=int, default="10"),
+    "busy-reply-threshold": _integer(0, LONG_MAX, default="5000"),
+    "slowlog-log-slower-than": _integer(-1, LONG_MAX, default="10000"),
+    "slowlog-max-len": _integer(0, LONG_MAX, default="128"),
+    "latency-monitor-threshold": _integer(0, LONG_MAX, default="0"),
+    "notify-keyspace-events": Param(_keyspace_events, default=""),
+    "hash-max-listpack-entries": _integer(0, LONG_MAX, default="512"),
+    "hash-max-listpack-value": _integer(0, LONG_MAX, default="64"),
+    "zset-max-listpack-entries": _integer(0, LONG_MAX, default="128"),
+    "zset-max-listpack-value": _integer(0, LONG_MAX, default="64"),
+    "set-max-intset-entries": _integer(0, LONG_MAX, default="512"),
+    "list-max-listpack-size": _integer(-(2**31), INT_MAX, default="-2"),
+    "replica-read-only": _yes_no("yes"),
+    "lazyfree-lazy-user-del": _yes_no("no"),
+    "activerehashing": _yes_no("yes"),
+    "query-indexes": _yes_no("yes"),
+    "tls-cert-file": _string(""),
+    "tls-key-file": _string(""),
+    "tls-key-file-pass": _string(""),
+    "tls-ca-cert-file": _string(""),
+    "tls-ca-cert-dir": _string(""),
+    "tls-auth-clients": _enum("no", "yes", "optional", default="yes"),
+    "tls-protocols": _string(""),
+    "tls-ciphers": _string(""),
+    "tls-ciphersuites": _string(""),
+    "tls-prefer-server-ciphers": _yes_no("no"),
+    "acllog-max-len": _integer(0, LONG_MAX, default="128"),
+    "client-output-buffer-limit": Param(
+        _text,
+        merge=_output_buffer_limit,
+        default="normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
 }
+
+
+class Config(dict[str, str]):
+    """The configuration: each parameter's value as CONFIG GET shows it (``config["maxclients"]``
+    is ``"10000"``), and as an attribute of its kind (``config.maxclients`` is ``10000``,
+    ``config.appendonly`` is False, ``config.maxmemory_policy`` is ``"noeviction"``), dashes
+    written as underscores."""
+
+    def __getattr__(self, attribute: str) -> object:
+        name = attribute.replace("_", "-")
+        param = PARAMS.get(name)
+        if param is None:
+            raise AttributeError(f"no configuration parameter {name!r}")
+        value = self[name]
+        if param.kind is bool:
+            return value == "yes"
+        return param.kind(value)
+
+
+def defaults() -> Config:
+    """Every parameter at its default, as redis-server starts."""
+    return Config(
+        (name, os.getcwd() if param.default is None else param.default)
+        for name, param in PARAMS.items()
+    )
 
 
 def canonical(name: bytes) -> str | None:
@@ -282,7 +334,7 @@ def names() -> list[str]:
 # What CONFIG SET runs after checking the values and before storing them, for the parameters
 # a running server acts on (Redis's apply functions): given the configuration as it would be,
 # it takes effect or raises InvalidValue, and then nothing is stored.
-Applier = Callable[[dict[str, str]], None]
+Applier = Callable[["Config"], None]
 
 
 def set_many(
@@ -316,7 +368,7 @@ def set_many(
             continue
         applied.append(apply)
         try:
-            apply({**config, **updates})
+            apply(Config({**config, **updates}))
         except InvalidValue as exc:
             log.warning(
                 "Failed applying new configuration. Possibly related to new %s setting."

@@ -287,7 +287,7 @@ def acl_dryrun(ctx: Client, username: bytes, *argv: bytes) -> object:
 
 
 def _acl_file(ctx: Client) -> str:
-    path = ctx.server.config["aclfile"]
+    path = ctx.server.config.aclfile
     if not path:
         raise CommandError(NO_ACL_FILE)
     return path

@@ -48,9 +48,9 @@ def _snapshot(ctx: Client, key: bytes, fields: dict[bytes, bytes], fresh: bool) 
 def is_listpack(ctx: Client, fields: dict[bytes, bytes]) -> bool:
     """Whether Redis would keep this hash in its compact listpack encoding."""
     config = ctx.server.config
-    if len(fields) > int(config["hash-max-listpack-entries"]):
+    if len(fields) > config.hash_max_listpack_entries:
         return False
-    longest = int(config["hash-max-listpack-value"])
+    longest = config.hash_max_listpack_value
     return all(len(f) <= longest and len(v) <= longest for f, v in fields.items())
 
 

@@ -358,7 +358,7 @@ def ordered(db: Database, query: Query, indexes: Indexes) -> Sequence[bytes]:
 def query(ctx: Client, *args: bytes) -> object:
     """The matching hashes (key -> fields), their keys (NOCONTENT) or their number (COUNT)."""
     spec = parse_query(args)
-    spec.use_indexes = ctx.server.config["query-indexes"] == "yes"
+    spec.use_indexes = ctx.server.config.query_indexes
     if not ctx.user.reads_every_key:
         spec.readable = ctx.user.may_read
     indexes, db = ctx.server.indexes, ctx.db

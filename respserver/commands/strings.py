@@ -106,7 +106,7 @@ def _store(ctx: Client, key: bytes, value: bytes, when: int | None, keep_ttl: bo
 
 
 def max_string_length(ctx: Client) -> int:
-    return int(ctx.server.config["proto-max-bulk-len"])
+    return ctx.server.config.proto_max_bulk_len
 
 
 def _set_key_flags(argv: list[bytes]) -> tuple[str, ...]:

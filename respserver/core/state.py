@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from respserver.config import apply_directives, output_buffer_limits
+from respserver.config import Config, apply_directives, defaults, output_buffer_limits
 from respserver.keyspace.database import Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
@@ -27,79 +27,6 @@ USERS_AND_ACLFILE = (
 # Redis's PROTO_REPLY_CHUNK_BYTES: the size of the blocks its output buffers are made of.
 REPLY_BLOCK = 16 * 1024
 VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
-
-
-def default_config() -> dict[str, str]:
-    """CONFIG parameters that exist here, with Redis's defaults (CONFIG GET shows these)."""
-    return {
-        "bind": "127.0.0.1",
-        "port": "6379",
-        "databases": "16",
-        "loglevel": "notice",
-        "save": "",
-        "stop-writes-on-bgsave-error": "yes",
-        "appendonly": "no",
-        "appendfsync": "everysec",
-        "aof-load-truncated": "yes",
-        "auto-aof-rewrite-percentage": "100",
-        "auto-aof-rewrite-min-size": str(64 * 1024 * 1024),
-        "dir": os.getcwd(),
-        "dbfilename": "dump.rdb",
-        "appendfilename": "appendonly.aof",
-        "appenddirname": "appendonlydir",
-        "maxclients": "10000",
-        "maxmemory": "0",
-        "maxmemory-policy": "noeviction",
-        "maxmemory-eviction-tenacity": "10",
-        "maxmemory-clients": "0",
-        "timeout": "0",
-        "tcp-keepalive": "300",
-        "requirepass": "",
-        "protected-mode": "yes",
-        "proto-max-bulk-len": str(512 * 1024 * 1024),
-        "client-query-buffer-limit": str(1024 * 1024 * 1024),
-        "hz": "10",
-        "busy-reply-threshold": "5000",
-        "slowlog-log-slower-than": "10000",
-        "slowlog-max-len": "128",
-        "latency-monitor-threshold": "0",
-        "notify-keyspace-events": "",
-        "hash-max-listpack-entries": "512",
-        "hash-max-listpack-value": "64",
-        "zset-max-listpack-entries": "128",
-        "zset-max-listpack-value": "64",
-        "set-max-intset-entries": "512",
-        "list-max-listpack-size": "-2",
-        "activerehashing": "yes",
-        "daemonize": "no",
-        "io-threads": "1",
-        "cluster-enabled": "no",
-        "replica-read-only": "yes",
-        "maxmemory-samples": "5",
-        "lfu-log-factor": "10",
-        "lfu-decay-time": "1",
-        "lazyfree-lazy-user-del": "no",
-        "tcp-backlog": "511",
-        "unixsocket": "",
-        "unixsocketperm": "0",
-        "tls-port": "0",
-        "tls-cert-file": "",
-        "tls-key-file": "",
-        "tls-key-file-pass": "",
-        "tls-ca-cert-file": "",
-        "tls-ca-cert-dir": "",
-        "tls-auth-clients": "yes",
-        "tls-protocols": "",
-        "tls-ciphers": "",
-        "tls-ciphersuites": "",
-        "tls-prefer-server-ciphers": "no",
-        "aclfile": "",
-        "acllog-max-len": "128",
-        "client-output-buffer-limit": (
-            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
-        ),
-        "query-indexes": "yes",  # respserver's own: "no" makes QUERY scan and drop its indexes
-    }
 
 
 @dataclass(eq=False)
@@ -202,7 +129,7 @@ class Client:
             obj,
             self.user.name if username is None else username,
             self.describe(running),
-            int(self.server.config["acllog-max-len"]),
+            self.server.config.acllog_max_len,
         )
 
     def reset_user(self) -> None:
@@ -267,26 +194,26 @@ class Server:
     """Everything the owner task holds: databases, clients, configuration, statistics."""
 
     def __init__(self, databases: int = 16, config: dict[str, str] | None = None) -> None:
-        self.config = default_config()
+        self.config = defaults()
         given = dict(config or {})
         declared = given.pop("user", "")  # the configuration file's ``user`` lines
         # Checked and normalised as redis-server checks its start-up directives ("20kb").
         apply_directives(self.config, list(given.items()))
         self.config["databases"] = str(databases)
         self.users = Users()
-        self.users.set_default_password(self.config["requirepass"])
-        self._requirepass = self.config["requirepass"]
+        self.users.set_default_password(self.config.requirepass)
+        self._requirepass = self.config.requirepass
         if declared:
-            if self.config["aclfile"]:
+            if self.config.aclfile:
                 raise LoadError(USERS_AND_ACLFILE)
             try:
                 for definition in declared.splitlines():
                     self.users.declare(definition.encode("utf-8", "surrogateescape"))
             except ValueError as exc:
                 raise LoadError(f"{exc}\nCritical error while loading ACLs. Exiting.") from None
-        if self.config["aclfile"]:
+        if self.config.aclfile:
             try:
-                self.users.replace(self.users.load_file(self.config["aclfile"]), lambda _: None)
+                self.users.replace(self.users.load_file(self.config.aclfile), lambda _: None)
             except ValueError as exc:
                 raise LoadError(f"Aborting Redis startup because of ACL errors: {exc}") from None
         self.derive_from_config()
@@ -298,7 +225,7 @@ class Server:
         self.disk_error: str | None = None
         self.stop: Callable[[], None] = lambda: None  # ends serving (SHUTDOWN); set by serve
         # CONFIG SET's apply steps, by parameter (config.set_many); set by what acts on them.
-        self.config_appliers: dict[str, Callable[[dict[str, str]], None]] = {}
+        self.config_appliers: dict[str, Callable[[Config], None]] = {}
         expired = self.persistence.key_expired
         self.databases = [Database(i, self.listeners, expired) for i in range(databases)]
         self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
@@ -326,9 +253,9 @@ class Server:
         """Parse once what the per-batch path reads from ``config``: the normal class's (hard,
         soft, soft seconds) of client-output-buffer-limit, and whether any limit is set;
         maxmemory, and whether it is set."""
-        limits = output_buffer_limits(self.config["client-output-buffer-limit"])["normal"]
+        limits = output_buffer_limits(self.config.client_output_buffer_limit)["normal"]
         self.output_limits, self.output_limited = limits, any(limits[:2])
-        self.maxmemory = int(self.config["maxmemory"])
+        self.maxmemory = self.config.maxmemory
         # Whether the next command passes the maxmemory check (owner.execute): set here and
         # whenever a write takes memory over maxmemory, cleared by eviction once under it.
         self.check_memory = self.maxmemory > 0
@@ -336,8 +263,8 @@ class Server:
     def config_changed(self) -> None:
         """After CONFIG SET: re-derive, let persistence follow ``appendonly``, and give a new
         ``requirepass`` to the default user (as its only password)."""
-        if self.config["requirepass"] != self._requirepass:
-            self._requirepass = self.config["requirepass"]
+        if self.config.requirepass != self._requirepass:
+            self._requirepass = self.config.requirepass
             self.users.set_default_password(self._requirepass)
         self.derive_from_config()
         self.memory.configure()
@@ -379,7 +306,7 @@ class Server:
 
     def close_idle_clients(self) -> None:
         """``timeout``: close a client that sent nothing for that many seconds."""
-        timeout = int(self.config["timeout"])
+        timeout = self.config.timeout
         if timeout:
             idle_since = time.time() - timeout
             for client in list(self.clients.values()):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO, Protocol
 
+from respserver.config import Config
 from respserver.errors import (
     BGSAVE_CHILD_ACTIVE,
     BGSAVE_ERROR,
@@ -103,7 +104,7 @@ class Dataset(Protocol):
     count of changes since the last save (Redis's dirty), when that save was, and where to say
     that the disk fails us (MISCONF)."""
 
-    config: dict[str, str]
+    config: Config
     databases: list[Database]
     dirty: int
     last_save: int
@@ -160,7 +161,7 @@ class Persistence:
         aof_file = self.aof
         if aof_file is None or not aof_file.write():
             return False
-        return self.config["appendfsync"] == "always"
+        return self.config.appendfsync == "always"
 
     def key_expired(self, db: Database, key: bytes) -> None:
         """Redis propagates an expiry as a DEL, so a replay never depends on the clock."""
@@ -170,11 +171,11 @@ class Persistence:
 
     @property
     def aof_path(self) -> str:
-        return os.path.join(self.config["dir"], self.config["appendfilename"])
+        return os.path.join(self.config.dir, self.config.appendfilename)
 
     @property
     def rdb_path(self) -> str:
-        return os.path.join(self.config["dir"], self.config["dbfilename"])
+        return os.path.join(self.config.dir, self.config.dbfilename)
 
     def open_aof(self) -> None:
         self.aof = AppendOnlyFile.open(self.aof_path)
@@ -184,7 +185,7 @@ class Persistence:
         """Apply ``appendonly`` after CONFIG SET: turning it on writes the data set to a fresh
         AOF (synchronously: the owner pauses for it), turning it off closes the file."""
         self.check_disk()
-        wanted = self.config["appendonly"] == "yes"
+        wanted = self.config.appendonly
         if wanted and self.aof is None:
             _write_atomically(self.aof_path, self._aof_snapshot())
             self.open_aof()
@@ -232,8 +233,8 @@ class Persistence:
         config = self.config
         failing = (
             not self.last_save_ok
-            and config["save"].strip() != ""
-            and config["stop-writes-on-bgsave-error"] == "yes"
+            and config.save.strip() != ""
+            and config.stop_writes_on_bgsave_error
         )
         self.server.disk_error = BGSAVE_ERROR if failing else None
 
@@ -248,7 +249,7 @@ class Persistence:
             self.scheduled.add("rdb")
             return "Background saving scheduled"
         self.last_save_attempt = time.time()
-        temp = os.path.join(self.config["dir"], f"temp-{os.getpid()}.rdb")
+        temp = os.path.join(self.config.dir, f"temp-{os.getpid()}.rdb")
         write = self._rdb_snapshot()
         self._fork("rdb", temp, partial(_write_atomically, self.rdb_path, write, temp))
         return "Background saving started"
@@ -268,7 +269,7 @@ class Persistence:
             self.aof.write()  # what is fed so far is in the data the child sees: not in the copy
             self.aof.also = bytearray()
             self.aof.selected = -1  # the new file's next chunk must say its database
-        temp = os.path.join(self.config["dir"], f"temp-rewriteaof-bg-{os.getpid()}.aof")
+        temp = os.path.join(self.config.dir, f"temp-rewriteaof-bg-{os.getpid()}.aof")
         self._fork("aof", temp, partial(_write_file, temp, self._aof_snapshot()))
         return "Background append only file rewriting started"
 
@@ -303,7 +304,7 @@ class Persistence:
             self.start_rewrite()
 
     def _save_rule_due(self) -> bool:
-        numbers = [int(n) for n in self.config["save"].split()]
+        numbers = [int(n) for n in self.config.save.split()]
         now = time.time()
         if not self.last_save_ok and now - self.last_save_attempt < 5:
             return False  # Redis's CONFIG_BGSAVE_RETRY_DELAY after a failed save
@@ -314,11 +315,11 @@ class Persistence:
 
     def _rewrite_due(self) -> bool:
         aof_file = self.aof
-        percentage = int(self.config["auto-aof-rewrite-percentage"])
+        percentage = self.config.auto_aof_rewrite_percentage
         if aof_file is None or not percentage:
             return False
         base = self.base_size or 1
-        big_enough = aof_file.size >= int(self.config["auto-aof-rewrite-min-size"])
+        big_enough = aof_file.size >= self.config.auto_aof_rewrite_min_size
         return big_enough and (aof_file.size - base) * 100 / base >= percentage
 
     def _finish_bgsave(self, child: Child, ok: bool) -> None:
@@ -371,7 +372,7 @@ class Persistence:
         duplicate of the AOF's descriptor, for a worker thread to fsync and close (the owner may
         meanwhile replace the file; syncing the old one is then harmless)."""
         aof_file = self.aof
-        if aof_file is None or not aof_file.unsynced or self.config["appendfsync"] != "everysec":
+        if aof_file is None or not aof_file.unsynced or self.config.appendfsync != "everysec":
             return None
         aof_file.unsynced = False
         return os.dup(aof_file.fd)
@@ -379,7 +380,7 @@ class Persistence:
     def close(self) -> None:
         """Shutting down: save a snapshot if SHUTDOWN SAVE asked for one, or save rules are set
         and SHUTDOWN NOSAVE did not refuse it (as Redis does); write and fsync the AOF."""
-        if self.save_on_exit or (self.save_on_exit is None and self.config["save"]):
+        if self.save_on_exit or (self.save_on_exit is None and self.config.save):
             with contextlib.suppress(CommandError):
                 self.save()
         if self.aof is not None:

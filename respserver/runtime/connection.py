@@ -137,8 +137,8 @@ class Connection:
     async def _serve(self) -> None:
         client, server = self.client, self.server
         parser = RequestParser(
-            int(server.config["proto-max-bulk-len"]),
-            int(server.config["client-query-buffer-limit"]),
+            server.config.proto_max_bulk_len,
+            server.config.client_query_buffer_limit,
         )
         submit = self.owner.submit
         receive = self._receive
@@ -316,13 +316,13 @@ DENIED = encode(CommandError(errors.DENIED))
 
 
 def _full(server: Server) -> bool:
-    return len(server.clients) >= int(server.config["maxclients"])
+    return len(server.clients) >= server.config.maxclients
 
 
 def _denied(server: Server, sock: socket.socket | trio.socket.SocketType) -> bool:
     """Protected mode turns the peer away: the default user needs no password, and the peer
     is not on loopback."""
-    if server.config["protected-mode"] == "yes" and server.users.default.nopass:
+    if server.config.protected_mode and server.users.default.nopass:
         peer = sock.getpeername()  # a unix socket's peer (not a tuple) is local
         return isinstance(peer, tuple) and not ipaddress.ip_address(peer[0]).is_loopback
     return False

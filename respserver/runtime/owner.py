@@ -120,7 +120,7 @@ class Owner:
         """Replay the AOF (when ``appendonly yes``) before anything else runs, serving clients
         between chunks (they get -LOADING), then open it for appending."""
         server, persistence = self.server, self.server.persistence
-        if server.config["appendonly"] != "yes":
+        if not server.config.appendonly:
             if os.path.exists(persistence.rdb_path):
                 await self._load_snapshot(persistence.rdb_path)
             return
@@ -130,7 +130,7 @@ class Owner:
             for db in server.databases:
                 db.frozen = True
             loader = Client(server, 0, "", "", loader=True)
-            truncated_ok = server.config["aof-load-truncated"] == "yes"
+            truncated_ok = server.config.aof_load_truncated
             paused = logged = time.monotonic()
             progress = None
             for progress in replay_aof(path, partial(_replay, loader), truncated_ok):

@@ -68,9 +68,9 @@ async def serve(
     """
     state = Server(databases, config)
     try:
-        if tls_port is None and int(state.config["tls-port"]):
-            tls_port = int(state.config["tls-port"])
-        if port is None and tls_port is None and not state.config["unixsocket"]:
+        if tls_port is None and state.config.tls_port:
+            tls_port = state.config.tls_port
+        if port is None and tls_port is None and not state.config.unixsocket:
             raise ValueError("Configured to not listen anywhere, exiting.")
         tls = TLS(state.config) if tls_port is not None else None
         if tls is not None:
@@ -94,7 +94,7 @@ async def _serve(
         state.stop = scope.cancel
         async with trio.open_nursery() as nursery:
             nursery.start_soon(owner.run)
-            nursery.start_soon(owner.run_cron, 1 / int(state.config["hz"]))
+            nursery.start_soon(owner.run_cron, 1 / state.config.hz)
             nursery.start_soon(fsync_every_second, state.persistence)
             handler = make_handler(state, owner)
             plain = [] if port is None else await _listen(nursery, handler, port, bind)
@@ -102,8 +102,8 @@ async def _serve(
             if tls is not None:
                 tls_handler = make_tls_handler(state, owner, tls)
                 secure = await _listen(nursery, tls_handler, tls_port, bind)
-            if state.config["unixsocket"]:
-                unix = unix_listener(state.config["unixsocket"], state.config["unixsocketperm"])
+            if state.config.unixsocket:
+                unix = unix_listener(state.config.unixsocket, state.config.unixsocketperm)
                 await nursery.start(trio.serve_listeners, handler, [unix])
             bound_port = plain[0].socket.getsockname()[1] if plain else None
             bound_tls = secure[0].socket.getsockname()[1] if secure else None

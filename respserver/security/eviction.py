@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from respserver.config import Config
 from respserver.keyspace.database import Database, Listener, Value
 from respserver.persistence.durability import Persistence
 
@@ -206,7 +207,7 @@ class Host(Protocol):
     buffers (which count as used memory), the flag sending commands through the memory check,
     and the log an eviction's DEL goes to."""
 
-    config: dict[str, str]
+    config: Config
     databases: list[Database]
     listeners: list[Listener]
     maxmemory: int
@@ -251,10 +252,10 @@ class Memory:
         tracking, and stamp accesses only under an LRU or LFU policy. A maxmemory lowered
         below the memory in use starts evicting in the cron, as Redis's updateMaxmemory."""
         server, config = self.server, self.server.config
-        self.samples = int(config["maxmemory-samples"])
-        self.time_limit = time_limit_ns(int(config["maxmemory-eviction-tenacity"]))
-        self.log_factor = int(config["lfu-log-factor"])
-        self.decay_time = int(config["lfu-decay-time"])
+        self.samples = config.maxmemory_samples
+        self.time_limit = time_limit_ns(config.maxmemory_eviction_tenacity)
+        self.log_factor = config.lfu_log_factor
+        self.decay_time = config.lfu_decay_time
         self.minutes = (int(time.time()) // 60) & 65535
         limited = server.maxmemory > 0
         if limited and self.tables is None:
@@ -266,7 +267,7 @@ class Memory:
             self.tables, self.used, self.running = None, 0, False
             self.stale.clear()
             self._end_over()
-        policy = config["maxmemory-policy"]
+        policy = config.maxmemory_policy
         stamping = limited and (policy in _LRU or policy in _LFU)
         if policy != self.policy or stamping != self.stamping:
             self.policy, self.stamping, self.lfu = policy, stamping, policy in _LFU

@@ -13,7 +13,7 @@ import logging
 import re
 import ssl
 
-from respserver.config import InvalidValue
+from respserver.config import Config, InvalidValue
 
 log = logging.getLogger("respserver")
 
@@ -60,17 +60,17 @@ class TLSConfigError(Exception):
 class TLS:
     """The context a TLS listener hands to each new connection."""
 
-    def __init__(self, config: dict[str, str]) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
         self.context = build_context(config)
 
     def connection_context(self) -> ssl.SSLContext:
         """The context, verifying client certificates as ``tls-auth-clients`` says now (the
         mode is copied into each connection when it is wrapped)."""
-        self.context.verify_mode = AUTH_CLIENTS[self.config["tls-auth-clients"]]
+        self.context.verify_mode = AUTH_CLIENTS[self.config.tls_auth_clients]
         return self.context
 
-    def reconfigure(self, config: dict[str, str]) -> None:
+    def reconfigure(self, config: Config) -> None:
         """CONFIG SET's apply step for REBUILT_BY: a new context from ``config`` (the values
         about to be set), or InvalidValue with Redis's reply text and the old one kept."""
         try:
@@ -80,27 +80,27 @@ class TLS:
             raise InvalidValue(FAILED_ON_SET) from None
 
 
-def build_context(config: dict[str, str]) -> ssl.SSLContext:
+def build_context(config: Config) -> ssl.SSLContext:
     """A server context from the tls-* parameters; TLSConfigError says why there is none, in
     Redis's words and in Redis's order of checks."""
-    cert, key = config["tls-cert-file"], config["tls-key-file"]
-    ca_file, ca_dir = config["tls-ca-cert-file"], config["tls-ca-cert-dir"]
+    cert, key = config.tls_cert_file, config.tls_key_file
+    ca_file, ca_dir = config.tls_ca_cert_file, config.tls_ca_cert_dir
     if not cert:
         raise TLSConfigError("No tls-cert-file configured!")
     if not key:
         raise TLSConfigError("No tls-key-file configured!")
-    if config["tls-auth-clients"] != "no" and not ca_file and not ca_dir:
+    if config.tls_auth_clients != "no" and not ca_file and not ca_dir:
         raise TLSConfigError(
             "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster,"
             " tls-replication or tls-auth-clients are enabled!"
         )
-    versions = _protocols(config["tls-protocols"])
+    versions = _protocols(config.tls_protocols)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version, context.maximum_version = min(versions), max(versions)
     context.options |= ssl.OP_NO_RENEGOTIATION  # Redis refuses client renegotiation too
-    if config["tls-prefer-server-ciphers"] == "yes":
+    if config.tls_prefer_server_ciphers:
         context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
-    _load_certificate_and_key(context, cert, key, config["tls-key-file-pass"])
+    _load_certificate_and_key(context, cert, key, config.tls_key_file_pass)
     if ca_file or ca_dir:
         try:
             context.load_verify_locations(ca_file or None, ca_dir or None)
@@ -108,12 +108,12 @@ def build_context(config: dict[str, str]) -> ssl.SSLContext:
             raise TLSConfigError(
                 f"Failed to configure CA certificate(s) file/directory: {_load_error(exc)}"
             ) from None
-    if config["tls-ciphers"]:
+    if config.tls_ciphers:
         try:
-            context.set_ciphers(config["tls-ciphers"])
+            context.set_ciphers(config.tls_ciphers)
         except ssl.SSLError:
             raise TLSConfigError(f"Failed to configure ciphers: {config['tls-ciphers']}") from None
-    suites = config["tls-ciphersuites"]
+    suites = config.tls_ciphersuites
     # Python's ssl cannot choose TLS 1.3 suites: the value is checked as OpenSSL checks it
     # (at least one known name), and TLS 1.3 keeps OpenSSL's default suites.
     if suites and not CIPHERSUITES.intersection(suites.split(":")):
