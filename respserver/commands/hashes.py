@@ -44,15 +44,18 @@ MAX_RANDOM_REPLY = 128 * 1024 * 1024
 _BULK_OVERHEAD = 16  # "$<length>\r\n" and "\r\n" around each string, at most
 
 
-def _commit(ctx: Client, key: bytes, fields: dict[bytes, bytes], created: bool) -> None:
-    """Signal a change to the hash at ``key``: a hash new to the keyspace is stored, one changed
-    in place is marked modified, one left empty is deleted."""
+def _commit(
+    ctx: Client, key: bytes, fields: dict[bytes, bytes], created: bool, dirty: int = 1
+) -> None:
+    """Signal a change to the hash at ``key``, counting ``dirty`` changes (Redis counts one
+    per field): a hash new to the keyspace is stored, one changed in place is marked modified,
+    one left empty is deleted."""
     if not fields:
-        ctx.db.delete(key)
+        ctx.db.delete(key, dirty)
     elif created:
-        ctx.db.store(key, fields)
+        ctx.db.store(key, fields, dirty=dirty)
     else:
-        ctx.db.modified(key)
+        ctx.db.modified(key, dirty)
 
 
 def _set_pairs(ctx: Client, name: str, key: bytes, pairs: tuple[bytes, ...]) -> int:
@@ -64,8 +67,7 @@ def _set_pairs(ctx: Client, name: str, key: bytes, pairs: tuple[bytes, ...]) -> 
     before = len(fields)
     for i in range(0, len(pairs), 2):
         fields[pairs[i]] = pairs[i + 1]
-    _commit(ctx, key, fields, created)
-    ctx.server.dirty += len(pairs) // 2
+    _commit(ctx, key, fields, created, len(pairs) // 2)
     return len(fields) - before
 
 
@@ -123,7 +125,6 @@ def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes) -> int:
     created = not fields
     fields[field] = value
     _commit(ctx, key, fields, created)
-    ctx.server.dirty += 1
     return 1
 
 
@@ -183,8 +184,7 @@ def hdel(ctx: Client, key: bytes, *names: bytes) -> int:
         if fields.pop(name, None) is not None:
             deleted += 1
     if deleted:
-        _commit(ctx, key, fields, created=False)
-        ctx.server.dirty += deleted
+        _commit(ctx, key, fields, created=False, dirty=deleted)
     return deleted
 
 
@@ -344,7 +344,6 @@ def _store_field(
     created = not fields
     fields[field] = value
     _commit(ctx, key, fields, created)
-    ctx.server.dirty += 1
 
 
 def _random_count(count: bytes, options: tuple[bytes, ...]) -> tuple[int, bool]:

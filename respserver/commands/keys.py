@@ -58,9 +58,7 @@ def _live_count(db: Database, keys: tuple[bytes, ...]) -> int:
 def del_(ctx: Client, *keys: bytes) -> int:
     """Delete keys; reply with how many existed."""
     delete = ctx.db.delete
-    deleted = sum(1 for key in keys if delete(key))
-    ctx.server.dirty += deleted
-    return deleted
+    return sum(1 for key in keys if delete(key))
 
 
 @command(
@@ -234,8 +232,7 @@ def _transfer(ctx: Client, value: object, src_key: bytes, dst: Database, dst_key
     when = ctx.db.expire_at(src_key)
     dst.store(dst_key, value)
     if when is not None:
-        dst.set_expire(dst_key, when)
-    ctx.server.dirty += 1
+        dst.set_expire(dst_key, when, dirty=0)  # one change, as Redis counts it
 
 
 def _rename(ctx: Client, key: bytes, newkey: bytes, nx: bool) -> bool:
@@ -245,7 +242,7 @@ def _rename(ctx: Client, key: bytes, newkey: bytes, nx: bool) -> bool:
     if key == newkey or (nx and ctx.db.exists(newkey)):
         return False
     _transfer(ctx, value, key, ctx.db, newkey)
-    ctx.db.delete(key)
+    ctx.db.delete(key, dirty=0)  # the same change
     return True
 
 
@@ -319,7 +316,7 @@ def move(ctx: Client, key: bytes, db: bytes) -> int:
     if value is None or target.exists(key):
         return 0
     _transfer(ctx, value, key, target, key)
-    ctx.db.delete(key)
+    ctx.db.delete(key, dirty=0)  # the same change
     return 1
 
 
@@ -426,7 +423,6 @@ def _expire(
     ):
         return 0
     ctx.db.set_expire(key, when)
-    ctx.server.dirty += 1
     ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
     return 1
 
@@ -573,5 +569,4 @@ def persist(ctx: Client, key: bytes) -> int:
     """Remove a key's expiry: 1 if it had one."""
     if not ctx.db.exists(key) or not ctx.db.persist(key):
         return 0
-    ctx.server.dirty += 1
     return 1

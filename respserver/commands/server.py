@@ -338,7 +338,6 @@ def _flush_mode(args: tuple[bytes, ...]) -> None:
 def flushdb(ctx: Client, *mode: bytes) -> SimpleString:
     """Delete every key of the selected database."""
     _flush_mode(mode)
-    ctx.server.dirty += len(ctx.db)
     ctx.db.reset()
     return OK
 
@@ -360,9 +359,7 @@ def flushall(ctx: Client, *mode: bytes) -> SimpleString:
     """Delete every key of every database."""
     _flush_mode(mode)
     for db in ctx.server.databases:
-        ctx.server.dirty += len(db)
         db.reset()
-    ctx.server.dirty += 1  # Redis counts the flush itself too
     return OK
 
 
@@ -391,9 +388,7 @@ def swapdb(ctx: Client, first: bytes, second: bytes) -> SimpleString:
     databases = ctx.server.databases
     if not (0 <= a < len(databases) and 0 <= b < len(databases)):
         raise CommandError(DB_INDEX_OUT_OF_RANGE)
-    if a != b:
-        databases[a].swap_with(databases[b])
-        ctx.server.dirty += 1
+    databases[a].swap_with(databases[b])
     return OK
 
 

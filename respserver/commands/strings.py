@@ -100,9 +100,9 @@ def _expiry_of(opts: _Options, command_name: str) -> int | None:
 def _store(ctx: Client, key: bytes, value: bytes, when: int | None, keep_ttl: bool = False) -> None:
     ctx.db.store(key, value, keep_ttl=keep_ttl)
     if when is not None:
-        ctx.db.set_expire(key, when)  # a time already past deletes the key, as Redis's does
+        # The same change (dirty 0); a time already past deletes the key, as Redis's does.
+        ctx.db.set_expire(key, when, dirty=0)
         ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])  # as Redis 7 logs it
-    ctx.server.dirty += 1
 
 
 def max_string_length(ctx: Client) -> int:
@@ -260,7 +260,6 @@ def getdel(ctx: Client, key: bytes) -> bytes | None:
     value = ctx.db.get_string(key)
     if value is not None:
         ctx.db.delete(key)
-        ctx.server.dirty += 1
         ctx.propagate_as([b"DEL", key])
     return value
 
@@ -287,10 +286,8 @@ def getex(ctx: Client, key: bytes, *options: bytes) -> bytes | None:
     when = _expiry_of(opts, "getex")
     if when is not None:
         ctx.db.set_expire(key, when)
-        ctx.server.dirty += 1
         ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     elif opts.persist and ctx.db.persist(key):
-        ctx.server.dirty += 1
         ctx.propagate_as([b"PERSIST", key])
     return value
 

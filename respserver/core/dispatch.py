@@ -152,13 +152,15 @@ def _abort_exec(client: Client, error: CommandError) -> CommandError:
 
 def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     """Invoke a resolved command's handler, counting it in INFO commandstats; a write that
-    changed something is fed to the AOF, as its handler's ``propagate_as`` form if it set one."""
+    changed something (the databases' write API counted it) is fed to the AOF, as its
+    handler's ``propagate_as`` form if it set one."""
     server = client.server
     commandstats = server.commandstats
     stats = commandstats.get(spec.name)
     if stats is None:
         stats = commandstats[spec.name] = CommandStats()
-    dirty = server.dirty
+    changes = server.changes
+    dirty = changes.dirty
     client.rewritten = None
     started = perf_counter_ns()
     try:
@@ -173,7 +175,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     stats.nsec += perf_counter_ns() - started
     stats.calls += 1
     client.last_command = spec.name
-    if server.dirty != dirty and spec.write:
+    if changes.dirty != dirty and spec.write:
         server.persistence.feed(client.db.index, client.rewritten or [argv])
     return reply
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from respserver.config import Config, apply_directives, defaults, output_buffer_limits
-from respserver.keyspace.database import Database, Listener
+from respserver.keyspace.database import Changes, Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
 from respserver.security.acl import User, Users
@@ -227,7 +227,11 @@ class Server:
         # CONFIG SET's apply steps, by parameter (config.set_many); set by what acts on them.
         self.config_appliers: dict[str, Callable[[Config], None]] = {}
         expired = self.persistence.key_expired
-        self.databases = [Database(i, self.listeners, expired) for i in range(databases)]
+        # Every write through a database counts here (Redis's server.dirty): see ``dirty``.
+        self.changes = Changes()
+        self.databases = [
+            Database(i, self.listeners, expired, self.changes) for i in range(databases)
+        ]
         self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
         self.memory.configure()
         self.clients: dict[int, Client] = {}
@@ -242,7 +246,6 @@ class Server:
         self.net_input_bytes = 0
         self.net_output_bytes = 0
         self.client_buffers = 0  # the clients' query and output buffers, in bytes
-        self.dirty = 0  # writes since start (Redis's server.dirty)
         self.last_save = int(time.time())
         # HSCAN's walks over big hashes, by (database, key), least recently used first.
         self.hscan_snapshots: OrderedDict = OrderedDict()
@@ -312,6 +315,16 @@ class Server:
             for client in list(self.clients.values()):
                 if client.last_interaction < idle_since:
                     client.kill()
+
+    @property
+    def dirty(self) -> int:
+        """Changes since the last save (Redis's server.dirty), counted by the databases' write
+        API: a handler cannot change data without it counting."""
+        return self.changes.dirty
+
+    @dirty.setter
+    def dirty(self, value: int) -> None:
+        self.changes.dirty = value
 
     @property
     def total_commands(self) -> int:

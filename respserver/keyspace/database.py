@@ -33,6 +33,17 @@ class Listener(Protocol):
     def db_reset(self, db: Database) -> None: ...
 
 
+class Changes:
+    """Redis's server.dirty: the changes since the last save, shared by every database. Each
+    write through a database's API adds what it declares (``dirty``, 1 unless the caller says
+    otherwise); the dispatcher feeds a command to the AOF when this count moved."""
+
+    __slots__ = ("dirty",)
+
+    def __init__(self) -> None:
+        self.dirty = 0
+
+
 class Watcher(Protocol):
     """A session that WATCHes keys: a change to one of them fails its EXEC."""
 
@@ -47,8 +58,10 @@ class Database:
         index: int,
         listeners: list[Listener],
         on_expire: Callable[[Database, bytes], None] = lambda db, key: None,
+        changes: Changes | None = None,
     ) -> None:
         self.index = index
+        self.changes = Changes() if changes is None else changes
         self.data: dict[bytes, Value] = {}
         self.expires: dict[bytes, int] = {}  # key -> absolute unix time in ms
         self.watchers: dict[bytes, set[Watcher]] = {}
@@ -150,42 +163,48 @@ class Database:
         """The absolute expiry in ms of a live key, or None if it has none."""
         return self.expires.get(key)
 
-    def set_expire(self, key: bytes, when_ms: int) -> None:
+    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
         """Give a live key an absolute expiry; one already due deletes the key, as Redis does."""
         if when_ms <= now_ms() and not self.frozen:
-            self.delete(key)
+            self.delete(key, dirty)
             return
         self.expires[key] = when_ms
-        self.modified(key)
+        self.modified(key, dirty)
 
-    def persist(self, key: bytes) -> bool:
+    def persist(self, key: bytes, dirty: int = 1) -> bool:
         if self.expires.pop(key, None) is None:
             return False
-        self.modified(key)
+        self.modified(key, dirty)
         return True
 
     # -- writing -----------------------------------------------------------------------------
+    #
+    # Every change goes through these, and each reaches ``modified``: the watchers, the
+    # listeners (indexes, eviction) and the count of changes (``dirty``: what the write adds to
+    # Redis's server.dirty, 1 by default; 0 for a second step of one change, as SET's expiry).
 
-    def store(self, key: bytes, value: Value, keep_ttl: bool = False) -> None:
+    def store(self, key: bytes, value: Value, keep_ttl: bool = False, dirty: int = 1) -> None:
         """Put ``value`` at ``key`` (replacing any type); the TTL is cleared unless ``keep_ttl``."""
         if self._scan_index is not None and key not in self.data:
             self._scan_index.add(key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.modified(key)
+        self.modified(key, dirty)
 
-    def delete(self, key: bytes) -> bool:
+    def delete(self, key: bytes, dirty: int = 1) -> bool:
         """Delete a key if present (live or not yet reaped); True if a live key was deleted."""
         if key not in self.data:
             return False
         live = self.get(key) is not None
         if live:
-            self._remove(key)
+            self._remove(key, dirty)
         return live
 
-    def modified(self, key: bytes) -> None:
-        """Redis's signalModifiedKey: the one call every write makes after changing ``key``."""
+    def modified(self, key: bytes, dirty: int = 1) -> None:
+        """Redis's signalModifiedKey: the one call every write makes after changing ``key``
+        (a value changed in place, as a hash, calls it itself)."""
+        self.changes.dirty += dirty
         if self.watchers:
             for client in self.watchers.get(key, ()):
                 client.dirty_cas = True
@@ -197,8 +216,9 @@ class Database:
         self.reset()
         self.data, self.expires = data, expires
 
-    def reset(self) -> None:
-        """Drop every key (FLUSHDB)."""
+    def reset(self, dirty: int = 0) -> None:
+        """Drop every key (FLUSHDB); counts a change per key, and ``dirty`` more."""
+        self.changes.dirty += len(self.data) + dirty
         if self.watchers:
             for key, clients in self.watchers.items():
                 if key in self.data:
@@ -210,8 +230,12 @@ class Database:
         for listener in self.listeners:
             listener.db_reset(self)
 
-    def swap_with(self, other: Database) -> None:
-        """Exchange contents with ``other`` (SWAPDB); watchers stay with their database number."""
+    def swap_with(self, other: Database, dirty: int = 1) -> None:
+        """Exchange contents with ``other`` (SWAPDB); watchers stay with their database number.
+        With itself: nothing changes, but it counts, as in Redis."""
+        self.changes.dirty += dirty
+        if other is self:
+            return
         # An expired watched key swapped in counts as absent, as in Redis: reap those first
         # (reaping one marks its own database's watchers, as any deletion does).
         for key in {*self.watchers, *other.watchers}:
@@ -232,15 +256,15 @@ class Database:
     def _expire(self, key: bytes) -> None:
         self.expired_count += 1
         self.on_expire(self, key)
-        self._remove(key)
+        self._remove(key, 0)  # an expiry is no change of the dirty count, as in Redis
 
-    def _remove(self, key: bytes) -> None:
+    def _remove(self, key: bytes, dirty: int) -> None:
         del self.data[key]
         if self._scan_index is not None:
             self._scan_index.discard(key)
         if self.expires:
             self.expires.pop(key, None)
-        self.modified(key)
+        self.modified(key, dirty)
 
     def expire_cycle(self, budget: int = 200) -> int:
         """Active expiry: check up to ``budget`` keys that have a TTL, resuming where the last

@@ -484,7 +484,7 @@ class Memory:
         return OK
 
     def _evict(self, db: Database, key: bytes) -> None:
-        if db.delete(key):  # False: it had expired, and went as an expiry
+        if db.delete(key, dirty=0):  # False: it had expired, and went as an expiry
             self.server.persistence.feed(db.index, [[b"DEL", key]])
             self.evicted += 1
 
