@@ -1,0 +1,118 @@
+"""Real clients, unchanged, on respserver: redis-py (sync and asyncio, RESP3 and RESP2),
+redis-cli and redis-benchmark, as an application or a person would use them. (A redis-cli
+session compared with redis-server's: tests/differential/test_clients.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+
+import pytest
+import redis
+import redis.asyncio
+
+from tests.helpers.cli import run_cli
+
+
+@pytest.fixture(params=[3, 2], ids=["resp3", "resp2"])
+def client(request, resp_port):
+    r = redis.Redis(port=resp_port, protocol=request.param, decode_responses=True)
+    r.flushall()
+    yield r
+    r.close()
+
+
+def test_default_redis_py_speaks_resp3_and_works(resp_port):
+    r = redis.Redis(port=resp_port)  # redis-py 8 defaults: HELLO 3 and CLIENT SETINFO on connect
+    assert r.ping() is True
+    assert r.set("app:k", "v") is True
+    assert r.get("app:k") == b"v"
+    r.close()
+
+
+def test_application_use(client):
+    assert client.set("user:1:name", "ada") is True
+    assert client.get("user:1:name") == "ada"
+    assert client.set("user:1:name", "bob", nx=True) is None
+    assert client.incr("counter") == 1
+    assert client.incrby("counter", 41) == 42
+    assert client.incrbyfloat("ratio", 0.5) == 0.5
+    assert client.hset("user:1", mapping={"name": "ada", "lang": "en"}) == 2
+    assert client.hgetall("user:1") == {"name": "ada", "lang": "en"}
+    assert client.hincrby("user:1", "visits", 3) == 3
+    assert client.expire("user:1:name", 100) is True
+    assert 0 < client.ttl("user:1:name") <= 100
+    assert sorted(client.keys("user:*")) == ["user:1", "user:1:name"]
+    assert sorted(client.scan_iter(match="user:*", count=1)) == ["user:1", "user:1:name"]
+    assert client.delete("user:1", "nope") == 1
+    assert client.exists("user:1") == 0
+    assert client.dbsize() == 3
+
+
+def test_pipelines_and_transactions(client):
+    with client.pipeline() as pipe:  # MULTI/EXEC by default
+        pipe.set("p:a", 1).incr("p:a").get("p:a").hset("p:h", "f", "v")
+        assert pipe.execute() == [True, 2, "2", 1]
+    with client.pipeline(transaction=False) as pipe:
+        for i in range(100):
+            pipe.set(f"p:{i}", i)
+        assert all(pipe.execute())
+    assert client.get("p:99") == "99"
+
+    def double(pipe):
+        value = int(pipe.get("p:a"))
+        pipe.multi()
+        pipe.set("p:a", value * 2)
+
+    client.transaction(double, "p:a")
+    assert client.get("p:a") == "4"
+
+
+def test_asyncio_client(resp_port):
+    async def main():
+        for protocol in (3, 2):
+            r = redis.asyncio.Redis(port=resp_port, protocol=protocol)
+            await r.set("async:k", "v")
+            assert await r.get("async:k") == b"v"
+            async with r.pipeline() as pipe:
+                pipe.incr("async:n").incr("async:n")
+                assert (await pipe.execute())[-1] >= 2
+            assert await r.hset("async:h", "f", "1") in (0, 1)
+            await r.aclose()
+
+    asyncio.run(main())
+
+
+def test_redis_cli_pipe_mass_insertion(resp_port):
+    import hiredis
+
+    n = 20_000
+    wire = b"".join(hiredis.pack_command(("SET", f"mass:{i}", f"value-{i}")) for i in range(n))
+    out = run_cli(resp_port, "--pipe", stdin=wire)
+    assert f"errors: 0, replies: {n}" in out
+    assert run_cli(resp_port, "GET", f"mass:{n - 1}").strip() == f"value-{n - 1}"
+    assert run_cli(resp_port, "DEL", *[f"mass:{i}" for i in range(3)]).strip() == "3"
+
+
+def test_redis_benchmark_completes_without_errors(resp_port):
+    done = subprocess.run(
+        [
+            "redis-benchmark",
+            "-p",
+            str(resp_port),
+            "-t",
+            "ping,set,get,incr,hset",
+            "-n",
+            "20000",
+            "-q",
+        ],
+        capture_output=True,
+        timeout=300,
+    )
+    out = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, out
+    rates = re.findall(r"^(\S+): ([\d.]+) requests per second", out.replace("\r", "\n"), re.M)
+    names = {name for name, _ in rates}
+    assert {"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "HSET"} <= names, out
+    assert "error" not in out.lower(), out

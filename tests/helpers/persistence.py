@@ -1,0 +1,143 @@
+"""Helpers of the persistence tests: a respserver with the AOF on in a directory, waiting
+out LOADING, a whole data set read back (to compare before and after a restart, or with
+redis-server), what the AOF logged, a write of every kind, and the error a start meets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import redis
+import trio
+
+from respserver import ServerThread
+from respserver.persistence import aof
+from respserver.persistence.durability import LoadError
+from respserver.runtime.server import serve
+
+
+@contextmanager
+def persistent(directory: Path, **config: str) -> Iterator[redis.Redis]:
+    """A respserver with the AOF on in ``directory``; the client waits until loading ends."""
+    settings = {"appendonly": "yes", "dir": str(directory), **config}
+    with ServerThread(port=0, config=settings) as server:
+        r = redis.Redis(port=server.port, protocol=2)
+        wait_loaded(r)
+        yield r
+        r.close()
+
+
+def wait_loaded(r: redis.Redis, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            r.ping()
+            return
+        except redis.exceptions.BusyLoadingError:
+            assert time.monotonic() < deadline, "still loading"
+            time.sleep(0.01)
+
+
+def dump(port: int, databases: int = 16) -> dict:
+    """Every key of every database: type, value and absolute expiry (PEXPIRETIME)."""
+    found = {}
+    for number in range(databases):
+        r = redis.Redis(port=port, db=number, protocol=2)
+        for key in r.scan_iter(count=1000):
+            kind = r.type(key)
+            value = r.get(key) if kind == b"string" else r.hgetall(key)
+            found[(number, key)] = (kind, value, r.pexpiretime(key))
+        r.close()
+    return found
+
+
+def port_of(r: redis.Redis) -> int:
+    return r.connection_pool.connection_kwargs["port"]
+
+
+def logged(directory: Path) -> list[list[bytes]]:
+    path = directory / "appendonly.aof"
+    with open(path, "rb") as file:
+        items = list(aof.read_chunks(file, path.stat().st_size))
+    return [argv for _, commands in items for argv in commands]
+
+
+def every_kind_of_write(r: redis.Redis) -> None:
+    r.set("s", "v")
+    r.set("ex", "v", ex=100)
+    r.set("px", "v", px=100_000, nx=True)
+    r.execute_command("SETEX", "setex", 100, "v")
+    r.execute_command("PSETEX", "psetex", 100_000, "v")
+    r.set("ttl", "v")
+    r.expire("ttl", 50)
+    r.set("gone", "v")
+    r.pexpire("gone", -1)  # in the past: deleted
+    r.set("getex", "v")
+    r.getex("getex", ex=70)
+    r.set("persist", "v", ex=10)
+    r.getex("persist", persist=True)
+    r.set("getdel", "v")
+    r.getdel("getdel")
+    r.incrbyfloat("float", "1.1")
+    r.incrbyfloat("float", "2e-3")
+    r.hset("h", mapping={"a": "1", "b": "2"})
+    r.hincrbyfloat("h", "f", "0.1")
+    r.hincrby("h", "a", 5)
+    r.hdel("h", "b")
+    r.append("s", "w")
+    r.incr("n")
+    r.mset({"m1": "1", "m2": "2"})
+    r.rename("m1", "renamed")
+    r.copy("renamed", "copied")
+    r.move("m2", 5)
+    r.execute_command("SELECT", "3")  # on this connection only: the pool may hand out another
+    r.swapdb(1, 2)
+    db4 = redis.Redis(port=port_of(r), db=4, protocol=2)
+    db4.hset("h4", "x", "y")
+    db4.set("doomed", "v", px=1)
+    time.sleep(0.01)
+    assert db4.get("doomed") is None  # expired lazily: logged as DEL
+    pipe = r.pipeline(transaction=True)
+    pipe.set("t1", "1")
+    pipe.incr("t1")
+    pipe.hset("t2", "f", "v")
+    pipe.execute()
+    db4.close()
+
+
+def load_error(directory: Path, **config: str) -> str | None:
+    """Start a server on ``directory``'s AOF: the load error's text, or None if it loaded."""
+
+    async def main() -> None:
+        settings = {"appendonly": "yes", "dir": str(directory), **config}
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                running = await nursery.start(partial(serve, 0, config=settings))
+                while running.state.persistence.aof is None:  # opened once loaded
+                    await trio.sleep(0.01)
+                running.stop()
+
+    try:
+        trio.run(main)
+    except BaseExceptionGroup as group:
+        errors, _ = group.split(LoadError)
+        assert errors is not None, group
+        while isinstance(errors, BaseExceptionGroup):
+            errors = errors.exceptions[0]
+        return str(errors)
+    return None
+
+
+def snapshotting(directory: Path, **config: str) -> ServerThread:
+    return ServerThread(port=0, config={"dir": str(directory), **config})
+
+
+def saved(r: redis.Redis, saves: int, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while (info := r.info("persistence"))["rdb_saves"] < saves or info["rdb_bgsave_in_progress"]:
+        assert time.monotonic() < deadline, "no snapshot"
+        time.sleep(0.01)
+    return info
