@@ -1,7 +1,7 @@
 """QUERY against redis-server: its LIMIT rules are SORT's (checked on the real server), and
 with the same random dataset in both servers QUERY agrees with what SCAN + HGETALL on the real
 server say the data is. (QUERY's clauses, replies and errors on respserver alone:
-tests/e2e/test_query.py; its grammar alone: tests/unit/test_commands_query.py.)"""
+tests/e2e/test_query.py; its grammar alone: tests/unit/test_query_engine.py.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """QUERY, respserver's own command, on respserver: hand-written cases for each clause, reply
 shape and error, then hypothesis datasets and queries checked against a brute-force evaluation
 over SCAN + HGETALL of respserver's own state. (Against a real redis-server holding the same
-data: tests/differential/test_query.py; the grammar alone: tests/unit/test_commands_query.py.)"""
+data: tests/differential/test_query.py; the grammar alone: tests/unit/test_query_engine.py.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""QUERY's grammar on its own (``parse_query`` in respserver/commands/query.py), no server: a
+"""QUERY's grammar on its own (``parse_query`` in respserver/query/engine.py), no server: a
 query's parsed form, and errors raised with the README's exact wording before anything is
 evaluated. (QUERY on respserver: tests/e2e/test_query.py; against the data in a real
 redis-server: tests/differential/test_query.py.)"""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from respserver.commands.query import Condition, parse_query
 from respserver.errors import CommandError
+from respserver.query.engine import Condition, parse_query
 
 
 def test_a_query_parses_into_its_clauses():
