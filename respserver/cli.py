@@ -14,7 +14,7 @@ import trio
 
 from respserver.config import apply_directives
 from respserver.persistence import aof
-from respserver.persistence.durability import LoadError
+from respserver.persistence.durability import AOFWriteError, LoadError
 from respserver.resp.parser import ProtocolError, split_inline
 from respserver.runtime.server import RunningServer, serve
 from respserver.security.tls import FAILED_AT_START, TLSConfigError
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         handler.addFilter(_redis_mark)
     try:
         trio.run(partial(run, config))
+    except* AOFWriteError:
+        raise SystemExit(1) from None  # logged where it happened, as Redis logs it
     except* (LoadError, TLSConfigError) as group:
         for exc in _leaves(group):
             logging.getLogger("respserver").error("%s", exc)

@@ -225,6 +225,12 @@ BGSAVE_CHILD_ACTIVE = (
 REWRITE_IN_PROGRESS = "ERR Background append only file rewriting already in progress"
 SAVE_FAILED = "ERR"  # Redis's shared.err: SAVE failed, the log says why
 
+
+def aof_write_error(reason: str) -> str:
+    """Writes (and PING) while the AOF cannot be written, with the OS's reason."""
+    return f"MISCONF Errors writing to the AOF file: {reason}"
+
+
 # --- QUERY (respserver's own, in Redis's house style) ---------------------------------------------
 
 BAD_SCORE = "ERR One or more scores can't be converted into double"  # SORT's wording

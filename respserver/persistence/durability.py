@@ -31,6 +31,7 @@ from respserver.errors import (
     REWRITE_IN_PROGRESS,
     SAVE_FAILED,
     CommandError,
+    aof_write_error,
 )
 from respserver.keyspace.database import Database, now_ms
 from respserver.persistence import aof, rdb
@@ -64,17 +65,24 @@ class AppendOnlyFile:
         aof.encode_commands(self.pending, commands)
 
     def write(self) -> bool:
-        """Write what is pending as one chunk; True if anything was written."""
+        """Write what is pending as one chunk; True if anything was written. On an error
+        (OSError: a full disk) what was written of the chunk is cut off again, as Redis cuts a
+        short write, and everything stays pending for the next try."""
         if not self.pending:
             return False
         framed = aof.chunk(self.pending)
+        data = memoryview(framed)
+        try:
+            while data:
+                data = data[os.write(self.fd, data) :]
+        except OSError:
+            with contextlib.suppress(OSError):  # else the next load finds a torn chunk
+                os.ftruncate(self.fd, self.size)
+            raise
         if self.also is not None:
             self.also += framed
-        data = memoryview(framed)
         self.pending = bytearray()
-        self.size += len(data)
-        while data:
-            data = data[os.write(self.fd, data) :]
+        self.size += len(framed)
         self.unsynced = True
         return True
 
@@ -83,9 +91,13 @@ class AppendOnlyFile:
         self.unsynced = False
 
     def close(self) -> None:
-        self.write()
-        self.fsync()
-        os.close(self.fd)
+        """Write what is pending, fsync and close; the file is closed even when the disk fails
+        (the error is raised after)."""
+        try:
+            self.write()
+            self.fsync()
+        finally:
+            os.close(self.fd)
 
 
 @dataclass
@@ -97,6 +109,10 @@ class Child:
     temp: str
     dirty: int  # server.dirty at the fork: a snapshot saves the changes counted so far
     started: float = field(default_factory=time.monotonic)
+
+
+class AOFWriteError(Exception):
+    """Writing the AOF failed under ``appendfsync always``: the server stops, as Redis exits."""
 
 
 class Dataset(Protocol):
@@ -131,6 +147,7 @@ class Persistence:
         self.last_save_attempt = 0.0
         self.last_bgsave_seconds = -1
         self.save_on_exit: bool | None = None  # SHUTDOWN SAVE / NOSAVE; None: if save rules
+        self.write_error: str | None = None  # why the last AOF write failed, until one works
 
     # -- the path of a write --------------------------------------------------------------------
 
@@ -157,10 +174,32 @@ class Persistence:
 
     def flush(self) -> bool:
         """Write what was fed since the last flush; True if ``appendfsync always`` now wants an
-        fsync before the replies may leave."""
+        fsync before the replies may leave. A failed write, as Redis's flushAppendOnlyFile:
+        under ``always`` it stops the server (AOFWriteError: nothing unlogged is acknowledged);
+        otherwise what failed stays pending, is tried again each round and by the cron, and
+        writes are refused (MISCONF) until a write succeeds."""
         aof_file = self.aof
-        if aof_file is None or not aof_file.write():
+        if aof_file is None:
             return False
+        try:
+            if not aof_file.write():
+                return False
+        except OSError as exc:
+            if self.config.appendfsync == "always":
+                log.warning(
+                    "Can't recover from AOF write error when the AOF fsync policy is 'always'."
+                    " Exiting..."
+                )
+                raise AOFWriteError(exc) from exc
+            if self.write_error is None:
+                log.warning("Error writing to the AOF file: %s", exc.strerror)
+            self.write_error = exc.strerror or str(exc)
+            self.check_disk()
+            return False
+        if self.write_error is not None:
+            log.warning("AOF write error looks solved, Redis can write again.")
+            self.write_error = None
+            self.check_disk()
         return self.config.appendfsync == "always"
 
     def key_expired(self, db: Database, key: bytes) -> None:
@@ -184,14 +223,20 @@ class Persistence:
     def configure(self) -> None:
         """Apply ``appendonly`` after CONFIG SET: turning it on writes the data set to a fresh
         AOF (synchronously: the owner pauses for it), turning it off closes the file."""
-        self.check_disk()
         wanted = self.config.appendonly
         if wanted and self.aof is None:
             _write_atomically(self.aof_path, self._aof_snapshot())
             self.open_aof()
         elif not wanted and self.aof is not None:
-            self.aof.close()
-            self.aof = None
+            self._close_aof()
+        self.check_disk()
+
+    def _close_aof(self) -> None:
+        aof_file, self.aof, self.write_error = self.aof, None, None
+        try:
+            aof_file.close()
+        except OSError as exc:
+            log.warning("Error writing to the AOF file while closing it: %s", exc.strerror)
 
     def _contents(self) -> list[tuple[int, dict, dict]]:
         return [(db.index, db.data, db.expires) for db in self.server.databases if db.data]
@@ -236,7 +281,12 @@ class Persistence:
             and config.save.strip() != ""
             and config.stop_writes_on_bgsave_error
         )
-        self.server.disk_error = BGSAVE_ERROR if failing else None
+        if failing:
+            self.server.disk_error = BGSAVE_ERROR
+        elif self.write_error is not None and self.aof is not None:
+            self.server.disk_error = aof_write_error(self.write_error)
+        else:
+            self.server.disk_error = None
 
     def start_bgsave(self, schedule: bool = False) -> str:
         """BGSAVE: a forked child writes the snapshot to a temporary file and renames it into
@@ -284,9 +334,12 @@ class Persistence:
     # -- the periodic job -------------------------------------------------------------------------
 
     def cron(self) -> None:
-        """The owner's periodic housekeeping: finish the child's work when it exited; else start
-        what was scheduled, a snapshot a ``save`` rule calls for, or an AOF rewrite when the file
-        grew past ``auto-aof-rewrite-percentage`` of its base size."""
+        """The owner's periodic housekeeping: try again an AOF write that failed; finish the
+        child's work when it exited; else start what was scheduled, a snapshot a ``save`` rule
+        calls for, or an AOF rewrite when the file grew past ``auto-aof-rewrite-percentage`` of
+        its base size."""
+        if self.write_error is not None:
+            self.flush()
         if self.child is not None:
             pid, status = os.waitpid(self.child.pid, os.WNOHANG)
             if pid:
@@ -384,8 +437,7 @@ class Persistence:
             with contextlib.suppress(CommandError):
                 self.save()
         if self.aof is not None:
-            self.aof.close()
-            self.aof = None
+            self._close_aof()
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:

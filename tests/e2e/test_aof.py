@@ -470,3 +470,87 @@ def test_shutdown_flushes_and_exits(tmp_path):
     assert "User requested shutdown" in proc.stdout.read()
     with persistent(tmp_path) as r:
         assert r.get("k") == b"v"
+
+
+# --- a disk that fails: writes refused until it works again, as Redis -------------------------
+
+
+def _limited_server(directory: Path, fsync: str, limit: int) -> tuple[subprocess.Popen, int]:
+    """respserver with the AOF on, in a process whose files may not grow past ``limit`` bytes
+    (RLIMIT_FSIZE's soft limit: a write past it fails with EFBIG, as on a full disk, until the
+    limit is raised)."""
+    import resource
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "respserver", "--port", str(port), "--appendonly", "yes",
+         "--appendfsync", fsync, "--dir", str(directory), "--loglevel", "warning",
+         "--auto-aof-rewrite-percentage", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: resource.setrlimit(
+            resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY)
+        ),
+    )  # fmt: skip
+    wait_for_ping(port, timeout=30)
+    return proc, port
+
+
+def _fill(r: redis.Redis) -> tuple[dict[str, bytes], redis.RedisError]:
+    """SET until one fails; what was acknowledged, and the failure."""
+    acknowledged = {}
+    for i in range(1000):
+        value = b"%d" % i * 100
+        try:
+            r.set(f"k{i}", value)
+        except redis.RedisError as exc:
+            return acknowledged, exc
+        acknowledged[f"k{i}"] = value
+    raise AssertionError("the AOF never failed to grow")
+
+
+def test_a_failing_aof_write_refuses_writes_until_the_disk_works(tmp_path):
+    import resource
+
+    proc, port = _limited_server(tmp_path, "everysec", 64 * 1024)
+    try:
+        r = redis.Redis(port=port, protocol=2)
+        acknowledged, failure = _fill(r)
+        # The write that met the error was applied and answered (Redis answers it too); the
+        # next one is refused, and so are PING and the other writes, while reads go on.
+        assert isinstance(failure, redis.ResponseError)
+        assert str(failure) == "MISCONF Errors writing to the AOF file: File too large"
+        with pytest.raises(redis.ResponseError, match="^MISCONF Errors writing to the AOF"):
+            r.ping()
+        assert r.get("k0") == acknowledged["k0"]
+        resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+        deadline = time.monotonic() + 10
+        while True:  # the cron tries the pending write again, ten times a second
+            try:
+                assert r.set("after", "1")
+                break
+            except redis.ResponseError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        assert "AOF write error looks solved" in proc.stdout.read()
+    finally:
+        proc.kill()
+    with persistent(tmp_path) as r:
+        for key, value in acknowledged.items():
+            assert r.get(key) == value, key
+        assert r.get("after") == b"1"
+
+
+def test_a_failing_aof_write_under_always_stops_the_server_unacknowledged(tmp_path):
+    proc, port = _limited_server(tmp_path, "always", 64 * 1024)
+    try:
+        r = redis.Redis(port=port, protocol=2, retry_on_error=[])
+        acknowledged, failure = _fill(r)
+        assert isinstance(failure, redis.ConnectionError)  # no reply: the server stopped
+        assert proc.wait(timeout=30) == 1
+        assert "Can't recover from AOF write error" in proc.stdout.read()
+    finally:
+        proc.kill()
+    with persistent(tmp_path) as r:  # the file loads (no torn chunk), with every write answered
+        assert {key: r.get(key) for key in acknowledged} == acknowledged
