@@ -1,5 +1,5 @@
 """Persistence commands: SAVE, BGSAVE, BGREWRITEAOF and SHUTDOWN (the machinery:
-respserver/persistence.py)."""
+respserver/persistence/durability.py)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def _clients(server: Server) -> Fields:
 
 
 def _memory(server: Server) -> Fields:
-    # used_memory is respserver's estimate of the data set (respserver/eviction.py), the figure
+    # used_memory is respserver's estimate of the data set (security/eviction.py), the figure
     # maxmemory is checked against; the process's resident size is used_memory_rss.
     memory = server.memory
     used = memory.used_memory()

@@ -259,7 +259,7 @@ class Server:
         limits = output_buffer_limits(self.config.client_output_buffer_limit)["normal"]
         self.output_limits, self.output_limited = limits, any(limits[:2])
         self.maxmemory = self.config.maxmemory
-        # Whether the next command passes the maxmemory check (owner.execute): set here and
+        # Whether the next command passes the maxmemory check (core.dispatch.execute): set here and
         # whenever a write takes memory over maxmemory, cleared by eviction once under it.
         self.check_memory = self.maxmemory > 0
 
