@@ -111,7 +111,7 @@ _GROUP_CATEGORY = {
     "hash": "hash",
     "list": "list",
     "set": "set",
-    "sorted_set": "sortedset",
+    "sorted-set": "sortedset",  # COMMAND DOCS spells the group with a dash
     "stream": "stream",
     "bitmap": "bitmap",
     "hyperloglog": "hyperloglog",

@@ -1,0 +1,89 @@
+"""scripts/declare_command writes the declaration of a Redis command from redis-server's own
+COMMAND INFO and COMMAND DOCS. Run over every command respserver declares (each already held
+to redis-server by test_command_table.py), it must write what respserver declares."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+from pathlib import Path
+
+import pytest
+import redis
+
+from respserver.registry import HIDDEN_FLAGS, _categories, argument_count, parse_syntax
+from tests.helpers.commands import COMPARED, find
+
+pytestmark = pytest.mark.differential
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "declare_command"
+
+
+def _load_script():
+    loader = importlib.machinery.SourceFileLoader("declare_command", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("declare_command", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+declare = _load_script()
+
+
+@pytest.fixture(scope="module")
+def oracle(redis_port: int) -> redis.Redis:
+    r = redis.Redis(host="127.0.0.1", port=redis_port, protocol=3)
+    r.response_callbacks.clear()
+    yield r
+    r.close()
+
+
+def _captured(text: str) -> tuple[str, dict]:
+    """The arguments the written declaration passes to ``command`` (or ``container``)."""
+    calls = []
+
+    def capture(*args, **kwargs):
+        calls.append((args, kwargs))
+        return lambda handler: handler
+
+    exec(text.replace("@command(", "capture(", 1).replace("container(", "capture(", 1), {
+        "capture": capture
+    })  # fmt: skip
+    ((args, kwargs),) = calls
+    return args[0], {"syntax": args[1] if len(args) > 1 else "", **kwargs}
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_the_written_declaration_is_respserver_s(oracle, name):
+    spec = find(name)
+    if "movablekeys" in spec.flags:  # the registry cannot declare these yet: reported
+        with pytest.raises(declare.Unsupported):
+            declare.declaration(oracle, name)
+        return
+    text = declare.declaration(oracle, name)
+    flagged = text.startswith("# CHECK:")
+    written_name, kw = _captured(text.split("\n", 1)[1] if flagged else text)
+    assert written_name == spec.name
+    assert kw["arity"] == spec.arity
+    assert set(kw.get("flags", "").split()) == set(spec.flags) - HIDDEN_FLAGS
+    for field in ("group", "since", "summary"):
+        assert kw[field] == getattr(spec, field), field
+    if spec.subcommands:  # a container: its subcommands are compared one by one
+        assert text.split("\n")[1 if flagged else 0].startswith("# subcommands:")
+        return
+    assert kw.get("complexity", "") == spec.complexity
+    assert kw.get("tips", "") == " ".join(spec.tips)
+    assert tuple(kw.get("history", ())) == spec.history
+    assert kw.get("keys", (0, 0, 0)) == (spec.first_key, spec.last_key, spec.key_step)
+    assert kw.get("key_flags", "") == " | ".join(" ".join(ks.flags) for ks in spec.key_specs)
+    assert kw.get("key_notes", "") == " | ".join(ks.notes for ks in spec.key_specs).strip(" |")
+    flags = kw.get("flags", "").split()
+    assert _categories(flags, kw["group"], kw.get("categories")) == spec.categories
+    written = argument_count(parse_syntax(kw["syntax"], len(spec.key_specs)))
+    # A usage line respserver's arity rule would refuse is flagged for the developer.
+    assert flagged or written == argument_count(spec.arguments)
+
+
+def test_a_usage_line_that_misses_the_arity_is_flagged(oracle):
+    (text,) = [declare.declaration(oracle, "command|getkeys")]
+    assert text.startswith("# CHECK: this usage line does not take what arity -4 says")
