@@ -80,6 +80,18 @@ NAN_OR_INFINITY = "ERR value is NaN or Infinity"
 OUT_OF_RANGE = "ERR value is out of range"
 
 
+# --- lists ----------------------------------------------------------------------------------------
+
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use"
+    " negative to start from the end of the list"
+)
+COUNT_NEGATIVE = "ERR COUNT can't be negative"
+MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+
+
 def out_of_range_between(low: int, high: int) -> str:
     return f"ERR value is out of range, value must between {low} and {high}"
 

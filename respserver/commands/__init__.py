@@ -6,6 +6,7 @@ from respserver.commands import (  # noqa: F401
     hashes,
     hashes_scan,
     keys,
+    lists,
     persistence,
     query,
     server,

@@ -21,7 +21,7 @@ from respserver.errors import (
     out_of_range_between,
     unsupported_option,
 )
-from respserver.keyspace.database import Database, now_ms, type_name
+from respserver.keyspace.database import Database, copy_value, now_ms, type_name
 from respserver.keyspace.glob import Glob, compile_glob
 from respserver.keyspace.scan import parse_cursor
 from respserver.numbers import INT64_MAX, INT64_MIN, to_int
@@ -352,7 +352,7 @@ def copy(ctx: Client, source: bytes, destination: bytes, *options: bytes) -> int
     value = ctx.db.get(source)
     if value is None or (target.exists(destination) and not replace):
         return 0
-    duplicate = dict(value) if type(value) is dict else value  # hashes are mutable
+    duplicate = copy_value(value)  # hashes and lists are changed in place
     _transfer(ctx, duplicate, source, target, destination)
     return 1
 

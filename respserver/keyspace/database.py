@@ -1,4 +1,5 @@
-"""The data: numbered databases of keys, each value a ``bytes`` (string) or a ``dict`` (hash).
+"""The data: numbered databases of keys, each value a ``bytes`` (string), a ``dict`` (hash) or
+a ``ListValue`` (list, keyspace/lists.py).
 
 Every change to a key goes through ``Database.modified(key)`` (or ``reset()`` for a whole
 database): that one call invalidates WATCHes and tells listeners (QUERY's indexes, later the
@@ -14,11 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from respserver.errors import WRONGTYPE, CommandError
+from respserver.keyspace.lists import ListValue
 from respserver.keyspace.scan import ScanIndex
 
-Value = bytes | dict
+Value = bytes | dict | ListValue
 
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash"}
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash", ListValue: b"list"}
 
 
 def now_ms() -> int:
@@ -131,6 +133,18 @@ class Database:
         """The hash at ``key``, created empty (not yet stored) if missing. Raises WRONGTYPE."""
         value = self.get_hash(key)
         return {} if value is None else value
+
+    def get_list(self, key: bytes) -> ListValue | None:
+        """The list at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not ListValue:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def list_for_write(self, key: bytes) -> ListValue:
+        """The list at ``key``, created empty (not yet stored) if missing. Raises WRONGTYPE."""
+        value = self.get_list(key)
+        return ListValue() if value is None else value
 
     def exists(self, key: bytes) -> bool:
         return self.get(key) is not None
@@ -280,6 +294,15 @@ class Database:
         for key in due:
             self._expire(key)
         return len(due)
+
+
+def copy_value(value: Value) -> Value:
+    """An independent copy (COPY): strings are immutable, hashes and lists are not."""
+    if type(value) is dict:
+        return dict(value)
+    if type(value) is ListValue:
+        return value.copy()
+    return value
 
 
 def type_name(value: Value) -> bytes:

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 import hiredis
 
+from respserver.keyspace.lists import ListValue
 from respserver.resp.encoder import encode_into
 
 HEADER = b"#respserver:%d:%08x\r\n"
@@ -128,10 +129,12 @@ _SNAPSHOT_CHUNK = 1 << 20
 
 
 def snapshot(
-    databases: Iterable[tuple[int, dict[bytes, bytes | dict], dict[bytes, int]]], now_ms: int
+    databases: Iterable[tuple[int, dict[bytes, bytes | dict | ListValue], dict[bytes, int]]],
+    now_ms: int,
 ) -> Iterator[bytes]:
-    """The data set as chunks of the commands that rebuild it (what a rewrite writes): SET or
-    HSET per key, PEXPIREAT for a time to live; keys already past theirs are left out."""
+    """The data set as chunks of the commands that rebuild it (what a rewrite writes): SET,
+    HSET or RPUSH per key, PEXPIREAT for a time to live; keys already past theirs are left
+    out."""
     out = bytearray()
     step = 2 * REWRITE_ITEMS_PER_CMD
     for number, data, expires in databases:
@@ -144,6 +147,10 @@ def snapshot(
                 continue
             if type(value) is bytes:
                 commands = [[b"SET", key, value]]
+            elif type(value) is ListValue:
+                items = list(value)
+                starts = range(0, len(items), REWRITE_ITEMS_PER_CMD)
+                commands = [[b"RPUSH", key, *items[i : i + REWRITE_ITEMS_PER_CMD]] for i in starts]
             else:
                 items = [x for pair in value.items() for x in pair]
                 starts = range(0, len(items), step)

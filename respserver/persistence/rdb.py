@@ -37,6 +37,7 @@ from typing import BinaryIO
 
 import anycrc
 
+from respserver.keyspace.lists import ListValue
 from respserver.persistence.rdb_encodings import (
     INT8_STRINGS,
     listpack_items,
@@ -46,7 +47,7 @@ from respserver.persistence.rdb_encodings import (
     zipmap_items,
 )
 
-Value = bytes | dict[bytes, bytes]
+Value = bytes | dict[bytes, bytes] | ListValue
 Entry = tuple[int, bytes, Value, int | None]
 DatabaseDump = tuple[int, dict[bytes, Value], dict[bytes, int]]
 
@@ -70,26 +71,27 @@ OP_EOF = 0xFF
 
 # Value types respserver can hold
 TYPE_STRING = 0
+TYPE_LIST = 1
 TYPE_HASH = 4
+TYPE_LIST_ZIPLIST = 10
+TYPE_LIST_QUICKLIST = 14
+TYPE_LIST_QUICKLIST_2 = 18
+QUICKLIST_NODE_PLAIN, QUICKLIST_NODE_PACKED = 1, 2
 TYPE_HASH_ZIPMAP = 9
 TYPE_HASH_ZIPLIST = 13
 TYPE_HASH_LISTPACK = 16
 
 # The ones it cannot, named for the error message
 UNSUPPORTED_TYPES = {
-    1: "list",
     2: "set",
     3: "zset",
     5: "zset (zset_2 encoding)",
     6: "module (pre-GA encoding)",
     7: "module",
-    10: "list (ziplist encoding)",
     11: "set (intset encoding)",
     12: "zset (ziplist encoding)",
-    14: "list (quicklist encoding)",
     15: "stream",
     17: "zset (listpack encoding)",
-    18: "list (quicklist_2 encoding)",
     19: "stream (listpacks_2 encoding)",
     20: "set (listpack encoding)",
     21: "stream (listpacks_3 encoding)",
@@ -260,6 +262,12 @@ def _write_entry(buf: bytearray, key: bytes, value: Value, expire: int | None) -
         buf.append(TYPE_STRING)
         _put_strings(buf, (key, value))
         return
+    if type(value) is ListValue:  # RDB_TYPE_LIST: plain, which Redis 7 still loads
+        buf.append(TYPE_LIST)
+        _put_strings(buf, (key,))
+        buf += encode_length(len(value))
+        _put_strings(buf, value)
+        return
     buf.append(TYPE_HASH)
     _put_strings(buf, (key,))
     buf += encode_length(len(value))
@@ -345,11 +353,18 @@ class _Parser:
         self.db = 0
         self.expire: int | None = None
         self.key_offset = 0  # where the entry being read starts, for error messages
-        self.hash_readers: dict[int, Callable[[bytes, int], dict[bytes, bytes] | None]] = {
+        # Readers of the types other than strings, by type byte: each takes the key (for error
+        # messages) and where its entry starts, and returns the value (None for an empty one,
+        # which Redis skips).
+        self.readers: dict[int, Callable[[bytes, int], Value | None]] = {
             TYPE_HASH: self._hash_table,
             TYPE_HASH_ZIPMAP: self._blob_hash(zipmap_items, "zipmap"),
             TYPE_HASH_ZIPLIST: self._blob_hash(ziplist_items, "ziplist"),
             TYPE_HASH_LISTPACK: self._blob_hash(listpack_items, "listpack"),
+            TYPE_LIST: self._list,
+            TYPE_LIST_ZIPLIST: self._ziplist_list,
+            TYPE_LIST_QUICKLIST: self._quicklist,
+            TYPE_LIST_QUICKLIST_2: self._quicklist_2,
         }
 
     # -- primitives ---------------------------------------------------------------------------
@@ -417,7 +432,7 @@ class _Parser:
     def entries(self) -> Iterator[Entry]:
         self._header()
         src = self.src
-        hash_readers = self.hash_readers
+        readers = self.readers
         string = self.string
         while True:  # once per key: kept lean, as the per-key overhead counts at 1M keys
             at = src.base + src.pos
@@ -425,9 +440,9 @@ class _Parser:
             if op == TYPE_STRING:
                 key = string()
                 value = string()
-            elif op in hash_readers:
+            elif op in readers:
                 key = string()
-                value = hash_readers[op](key, at)
+                value = readers[op](key, at)
             elif op == OP_EOF:
                 self._trailer()
                 return
@@ -498,6 +513,45 @@ class _Parser:
 
     # -- values -------------------------------------------------------------------------------
 
+    def _list(self, key: bytes, at: int) -> ListValue | None:
+        """RDB_TYPE_LIST: a length, then the elements."""
+        return ListValue(self._strings(self.length())) or None
+
+    def _decoded(
+        self, blob: bytes, decode: Callable[[bytes], list[bytes]], what: str, key: bytes, at: int
+    ) -> list[bytes]:
+        try:
+            return decode(blob)
+        except (ValueError, IndexError, struct.error) as e:
+            why = str(e) if isinstance(e, ValueError) else "an element runs past the end"
+            raise RDBError(f"bad {what} in key {_shown(key)}: {why}", at) from None
+
+    def _ziplist_list(self, key: bytes, at: int) -> ListValue | None:
+        """RDB_TYPE_LIST_ZIPLIST (before Redis 3.2): one ziplist."""
+        return ListValue(self._decoded(self.string(), ziplist_items, "ziplist", key, at)) or None
+
+    def _quicklist(self, key: bytes, at: int) -> ListValue | None:
+        """RDB_TYPE_LIST_QUICKLIST (Redis 3.2 to 6.2): nodes, each a ziplist."""
+        items = ListValue()
+        for _ in range(self.length()):
+            blob = self.string()
+            items.push(self._decoded(blob, ziplist_items, "ziplist", key, at), left=False)
+        return items or None
+
+    def _quicklist_2(self, key: bytes, at: int) -> ListValue | None:
+        """RDB_TYPE_LIST_QUICKLIST_2 (Redis 7): nodes, each a listpack or one plain element."""
+        items = ListValue()
+        for _ in range(self.length()):
+            container = self.length()
+            blob = self.string()
+            if container == QUICKLIST_NODE_PLAIN:
+                items.push((blob,), left=False)
+            elif container == QUICKLIST_NODE_PACKED:
+                items.push(self._decoded(blob, listpack_items, "listpack", key, at), left=False)
+            else:
+                raise RDBError(f"bad quicklist node container {container} in key {_shown(key)}", at)
+        return items or None
+
     def _hash_table(self, key: bytes, at: int) -> dict[bytes, bytes] | None:
         return _hash_from_items(self._strings(2 * self.length()), key, at)
 
@@ -542,13 +596,9 @@ class _Parser:
         """A reader for a hash serialised as one string holding a Redis in-memory encoding."""
 
         def read(key: bytes, at: int) -> dict[bytes, bytes] | None:
-            blob = self.string()
-            try:
-                items = decode(blob)
-            except (ValueError, IndexError, struct.error) as e:
-                why = str(e) if isinstance(e, ValueError) else "an element runs past the end"
-                raise RDBError(f"bad {encoding} in key {_shown(key)}: {why}", at) from None
-            return _hash_from_items(items, key, at)
+            return _hash_from_items(
+                self._decoded(self.string(), decode, encoding, key, at), key, at
+            )
 
         return read
 

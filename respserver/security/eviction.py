@@ -40,6 +40,7 @@ from typing import Protocol
 
 from respserver.config import Config
 from respserver.keyspace.database import Database, Listener, Value
+from respserver.keyspace.lists import ListValue
 from respserver.persistence.durability import Persistence
 
 log = logging.getLogger("respserver")
@@ -53,6 +54,8 @@ KEY_COST = 81
 STRING_COST = 41  # a string value's bytes object, beyond its length
 HASH_COST = 120  # an empty hash's dict
 FIELD_COST = 110  # per hash field: two bytes objects and a dict entry, beyond their lengths
+LIST_COST = 800  # an empty list: its object and its deque's first block
+ELEMENT_COST = 49  # per list element: a bytes object and its deque slot, beyond its length
 EXPIRE_COST = 72  # an entry in the expires dict and its int
 # While maxmemory is set, each key also costs its eviction bookkeeping (KeyTable's slot,
 # array entries, size and stamp), more with a TTL; counted too, as it is memory the data uses.
@@ -85,15 +88,25 @@ def hash_payload(value: dict[bytes, bytes]) -> int:
 
 def shallow_size(key: bytes, value: Value) -> int:
     """A key's estimated size but for its value's bytes (a hash's fields and values): O(1)."""
-    if type(value) is bytes:
+    kind = type(value)
+    if kind is bytes:
         return KEY_COST + STRING_COST + len(key)
+    if kind is ListValue:
+        return KEY_COST + LIST_COST + len(key) + len(value) * ELEMENT_COST
     return KEY_COST + HASH_COST + len(key) + len(value) * FIELD_COST
+
+
+def payload(value: Value) -> int:
+    """The bytes a value holds (a string's, a hash's fields and values, a list's elements)."""
+    kind = type(value)
+    if kind is bytes:
+        return len(value)
+    return value.payload() if kind is ListValue else hash_payload(value)
 
 
 def value_size(key: bytes, value: Value, volatile: bool) -> int:
     """A key's estimated size, measured in full."""
-    payload = len(value) if type(value) is bytes else hash_payload(value)
-    return shallow_size(key, value) + payload + (EXPIRE_COST if volatile else 0)
+    return shallow_size(key, value) + payload(value) + (EXPIRE_COST if volatile else 0)
 
 
 def database_size(db: Database) -> int:
@@ -346,13 +359,13 @@ class Memory:
             return
         volatile = key in db.expires if db.expires else False
         if type(value) is dict and len(value) >= BIG_HASH:
-            payload, measured = table.big_hash_payload(key, value)
+            items_size, measured = table.big_hash_payload(key, value)
             self.fields_measured += measured
         else:
-            payload = len(value) if type(value) is bytes else hash_payload(value)
+            items_size = payload(value)
             if table.hashes:
                 table.hashes.pop(key, None)  # no longer a big hash
-        size = shallow_size(key, value) + payload + BOOKKEEPING
+        size = shallow_size(key, value) + items_size + BOOKKEEPING
         if volatile:
             size += EXPIRE_COST + VOLATILE_BOOKKEEPING
         i = table.slot.get(key)

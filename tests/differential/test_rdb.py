@@ -187,7 +187,6 @@ def test_we_load_redis_files(
 @pytest.mark.parametrize(
     ("command", "type_name"),
     [
-        (("RPUSH", "mylist", "a", "b"), "list (quicklist_2 encoding)"),
         (("SADD", "myset", "a", "b"), "set"),
         (("ZADD", "myzset", "1", "a"), "zset (listpack encoding)"),
         (("XADD", "mystream", "*", "f", "v"), "stream (listpacks_2 encoding)"),
@@ -202,6 +201,33 @@ def test_types_we_cannot_hold_are_refused(
         client.save()
     error = expect_error((tmp_path / "dump.rdb").read_bytes())
     assert error.what == f"key b'{command[1]}' has type {type_name}, unsupported"
+
+
+LISTS = {
+    b"small": [b"a", b"1", b"-2", b"3.5", b""],
+    b"long": [b"%d" % i for i in range(5000)],  # many quicklist nodes
+    b"wide": [b"x" * 20_000, b"y"],  # an element past a node's 8 KB
+    b"ints": [b"%d" % (2**40 + i) for i in range(10)] + [b"-%d" % 2**62],
+}
+
+
+@pytest.mark.parametrize("depth", [0, 1])
+def test_lists_both_ways(redis_binary: str, tmp_path: Path, depth: int) -> None:
+    """redis-server's lists (quicklist 2: listpack nodes, LZF-compressed ones with
+    list-compress-depth) load here; ours (the plain list type) load there."""
+    with redis_server(redis_binary, tmp_path) as client:
+        client.config_set("list-compress-depth", depth)
+        for key, items in LISTS.items():
+            client.rpush(key, *items)
+        client.pexpire(b"small", HOUR)
+        client.save()
+    entries = read((tmp_path / "dump.rdb").read_bytes())
+    assert {key: list(value) for _, key, value, _ in entries} == LISTS
+    assert [key for _, key, _, expire in entries if expire is not None] == [b"small"]
+    (tmp_path / "dump.rdb").write_bytes(dump([(0, {k: value for _, k, value, _ in entries}, {})]))
+    with redis_server(redis_binary, tmp_path) as client:
+        assert {key: client.lrange(key, 0, -1) for key in LISTS} == LISTS
+        assert client.type(b"long") == b"list"
 
 
 def test_every_bit_flip_in_a_redis_file_is_an_error(redis_binary: str, tmp_path: Path) -> None:

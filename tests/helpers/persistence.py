@@ -48,7 +48,12 @@ def dump(port: int, databases: int = 16) -> dict:
         r = redis.Redis(port=port, db=number, protocol=2)
         for key in r.scan_iter(count=1000):
             kind = r.type(key)
-            value = r.get(key) if kind == b"string" else r.hgetall(key)
+            if kind == b"string":
+                value = r.get(key)
+            elif kind == b"list":
+                value = r.lrange(key, 0, -1)
+            else:
+                value = r.hgetall(key)
             found[(number, key)] = (kind, value, r.pexpiretime(key))
         r.close()
     return found
@@ -105,6 +110,20 @@ def every_kind_of_write(r: redis.Redis) -> None:
     pipe.incr("t1")
     pipe.hset("t2", "f", "v")
     pipe.execute()
+    r.rpush("l", "a", "b", "c", "d", "e")
+    r.lpush("l", "z", "1", "-2", "3.5", "x" * 70)
+    r.lpop("l")
+    r.rpop("l", 2)
+    r.lset("l", 1, "set")
+    r.linsert("l", "before", "a", "ins")
+    r.lrem("l", 1, "z")
+    r.ltrim("l", 0, 5)
+    r.lmove("l", "l2", "LEFT", "RIGHT")
+    r.rpoplpush("l", "l2")
+    r.expire("l2", 100)
+    r.rpush("long", *[b"%d" % i for i in range(300)])  # more than one AOF rewrite command
+    r.rpush("emptied", "only")
+    r.lpop("emptied")
     db4.close()
 
 
