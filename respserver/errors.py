@@ -90,6 +90,8 @@ RANK_ZERO = (
 )
 COUNT_NEGATIVE = "ERR COUNT can't be negative"
 MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 
 
 def out_of_range_between(low: int, high: int) -> str:
@@ -168,6 +170,7 @@ def unknown_client_type(name: str) -> CommandError:
 INVALID_COMMAND = "ERR Invalid command specified"
 NO_KEY_ARGUMENTS = "ERR The command has no key arguments"
 INVALID_ARGUMENT_COUNT = "ERR Invalid number of arguments specified for command"
+INVALID_ARGUMENTS = "ERR Invalid arguments specified for command"
 NO_CONFIG_FILE = "ERR The server is running without a config file"
 NO_SHUTDOWN = "ERR No shutdown in progress."
 

@@ -53,13 +53,16 @@ class Arg:
 @dataclass(frozen=True, slots=True)
 class KeySpec:
     """One of Redis's key specs: keys start at argv[``index``] and run to ``lastkey`` (0: that
-    one key; -1: the last argument; n > 0: n arguments further), every ``keystep``."""
+    one key; -1: the last argument; n > 0: n arguments further), every ``keystep``. A
+    ``keynum`` spec (LMPOP's ``numkeys key [key ...]``) instead reads how many keys there are
+    at ``index + keynum[0]``, the first one at ``index + keynum[1]``."""
 
     flags: tuple[str, ...]
     index: int
     lastkey: int
     keystep: int
     notes: str = ""  # Redis's remark on the spec, shown by COMMAND INFO (SET: why RW access)
+    keynum: tuple[int, int] | None = None  # (keynumidx, firstkey), Redis's find_keys keynum
 
 
 @dataclass(slots=True)
@@ -140,6 +143,7 @@ def command(
     tips: str = "",
     key_flags: str = "",
     key_notes: str = "",
+    key_count: tuple[int, int, int, int] | None = None,
     history: tuple[tuple[str, str], ...] = (),
     getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -148,7 +152,9 @@ def command(
     ``key_flags`` are the key specs' flags (Redis's "RW access update"; specs separated by
     '|' when ``keys`` spans several fixed positions, as RENAME's "RW access delete | OW update");
     by default "RO access" for readonly commands, "RW update" for write ones; ``key_notes``
-    their notes, separated the same way. ``history`` is
+    their notes, separated the same way. ``key_count`` declares keys whose number an argument
+    gives instead, as (index, keynumidx, firstkey, keystep): the command is then flagged
+    movablekeys and ``keys`` stays (0, 0, 0), as Redis shows it. ``history`` is
     COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
     ``variable_flags`` key spec from the arguments (SET reads its key only with GET).
     """
@@ -169,7 +175,7 @@ def command(
             handler=handler,
             categories=_categories(flags.split(), group, categories),
             tips=tuple(tips.split()),
-            key_specs=_key_specs(keys, flags.split(), key_flags, key_notes),
+            key_specs=_key_specs(keys, flags.split(), key_flags, key_notes, key_count),
             history=history,
             getkeys=getkeys,
         )
@@ -287,10 +293,21 @@ def _categories(flags: list[str], group: str, explicit: str | None) -> tuple[str
 
 
 def _key_specs(
-    keys: tuple[int, int, int], flags: list[str], key_flags: str, key_notes: str = ""
+    keys: tuple[int, int, int],
+    flags: list[str],
+    key_flags: str,
+    key_notes: str = "",
+    key_count: tuple[int, int, int, int] | None = None,
 ) -> tuple[KeySpec, ...]:
     """Key specs from the legacy (first, last, step) triple: one range spec, or one spec per
-    position when the keys sit at a few fixed places (RENAME's source and destination)."""
+    position when the keys sit at a few fixed places (RENAME's source and destination); or
+    the one keynum spec ``key_count`` declares."""
+    if key_count is not None:
+        if keys != (0, 0, 0) or "movablekeys" not in flags:
+            raise ValueError("key_count goes with keys=(0, 0, 0) and the movablekeys flag")
+        index, keynumidx, firstkey, keystep = key_count
+        spec_flags = _ordered(key_flags.split(), KEY_FLAG_ORDER)
+        return (KeySpec(spec_flags, index, 0, keystep, key_notes, (keynumidx, firstkey)),)
     first, last, step = keys
     if first <= 0:
         return ()
@@ -312,16 +329,39 @@ def _key_specs(
     return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step, notes[0]),)
 
 
-def keys_of(spec: Command, argv: list[bytes]) -> list[tuple[int, tuple[str, ...]]]:
+def keys_of(
+    spec: Command, argv: list[bytes], strict: bool = False
+) -> list[tuple[int, tuple[str, ...]]]:
     """Where a full command line's keys are, each with its key spec's flags (Redis's
-    getKeysFromCommandWithSpecs); a spec the arguments fall short of yields no keys."""
+    getKeysFromCommandWithSpecs); a spec the arguments fall short of yields no keys. A key
+    count that is no number, or names more keys than there are arguments: no keys, or with
+    ``strict`` (COMMAND GETKEYS) ValueError."""
     if spec.getkeys is not None:
         return spec.getkeys(argv)
     found = []
     for ks in spec.key_specs:
+        if ks.keynum is not None:
+            try:
+                found += [(p, ks.flags) for p in _counted_keys(ks, argv)]
+            except ValueError:
+                if strict:
+                    raise
+            continue
         last = len(argv) + ks.lastkey if ks.lastkey < 0 else ks.index + ks.lastkey
         found += [(p, ks.flags) for p in range(ks.index, last + 1, ks.keystep) if p < len(argv)]
     return found
+
+
+def _counted_keys(ks: KeySpec, argv: list[bytes]) -> range:
+    keynumidx, firstkey = ks.keynum
+    count_at = ks.index + keynumidx
+    if count_at >= len(argv) or not argv[count_at].isdigit():
+        raise ValueError("no key count")
+    first = ks.index + firstkey
+    last = first + (int(argv[count_at]) - 1) * ks.keystep
+    if int(argv[count_at]) <= 0 or last >= len(argv):
+        raise ValueError("more keys than arguments")
+    return range(first, last + 1, ks.keystep)
 
 
 # --- syntax strings -> argument trees (COMMAND DOCS) -------------------------------------------

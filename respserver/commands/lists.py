@@ -11,10 +11,12 @@ from __future__ import annotations
 from respserver.core.state import Client
 from respserver.errors import (
     COUNT_NEGATIVE,
+    COUNT_NOT_POSITIVE,
     INDEX_OUT_OF_RANGE,
     MAXLEN_NEGATIVE,
     MUST_BE_POSITIVE,
     NO_SUCH_KEY,
+    NUMKEYS_NOT_POSITIVE,
     RANK_ZERO,
     SYNTAX,
     CommandError,
@@ -438,3 +440,57 @@ def lmove(
 def rpoplpush(ctx: Client, source: bytes, destination: bytes) -> bytes | None:
     """LMOVE source destination RIGHT LEFT."""
     return _move(ctx, source, destination, from_left=False, to_left=True)
+
+
+@command(
+    "lmpop",
+    "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+    arity=-4,
+    flags="write movablekeys",
+    key_count=(1, 0, 1, 1),
+    key_flags="RW access delete",
+    group="list",
+    since="7.0.0",
+    summary="Pop elements from a list",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
+    "returned.",
+)
+def lmpop(ctx: Client, numkeys: bytes, *args: bytes) -> object:
+    """Pop up to COUNT (1) elements from the first non-empty list of the keys: [key,
+    [elements]], or a null array; logged as the LPOP or RPOP it amounts to."""
+    keys, left, count = _mpop_arguments(numkeys, args)
+    for key in keys:
+        items = ctx.db.get_list(key)
+        if items is None:
+            continue
+        popped = items.pop(left, count)
+        _changed(ctx, key, items, len(popped))
+        ctx.propagate_as([b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)])
+        return [key, popped]
+    return NULL_ARRAY
+
+
+def _mpop_arguments(numkeys: bytes, args: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], bool, int]:
+    """LMPOP's (and BLMPOP's) numkeys, keys, side and COUNT, checked in Redis's order."""
+    count_of_keys = _at_least_one(numkeys, NUMKEYS_NOT_POSITIVE)
+    if count_of_keys >= len(args):
+        raise CommandError(SYNTAX)
+    keys, side, options = args[:count_of_keys], args[count_of_keys], args[count_of_keys + 1 :]
+    left = _side(side)
+    count = None
+    i = 0
+    while i < len(options):
+        if count is None and options[i].lower() == b"count" and i + 1 < len(options):
+            count = _at_least_one(options[i + 1], COUNT_NOT_POSITIVE)
+            i += 2
+        else:
+            raise CommandError(SYNTAX)
+    return keys, left, 1 if count is None else count
+
+
+def _at_least_one(value: bytes, error: str) -> int:
+    """Redis's getRangeLongFromObjectOrReply(1, LONG_MAX) with one message for both faults."""
+    number = to_int(value, error)
+    if number < 1:
+        raise CommandError(error)
+    return number

@@ -15,6 +15,7 @@ from respserver.core.state import Client
 from respserver.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_ARGUMENT_COUNT,
+    INVALID_ARGUMENTS,
     INVALID_COMMAND,
     NO_CONFIG_FILE,
     NO_KEY_ARGUMENTS,
@@ -70,10 +71,13 @@ def _key_spec_info(ks: KeySpec) -> dict:
     info: dict = {b"notes": ks.notes.encode()} if ks.notes else {}
     info[b"flags"] = _symbols(ks.flags)
     info[b"begin_search"] = {b"type": b"index", b"spec": {b"index": ks.index}}
-    info[b"find_keys"] = {
-        b"type": b"range",
-        b"spec": {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": 0},
-    }
+    if ks.keynum is not None:
+        keynumidx, firstkey = ks.keynum
+        spec = {b"keynumidx": keynumidx, b"firstkey": firstkey, b"keystep": ks.keystep}
+        info[b"find_keys"] = {b"type": b"keynum", b"spec": spec}
+    else:
+        spec = {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": 0}
+        info[b"find_keys"] = {b"type": b"range", b"spec": spec}
     return info
 
 
@@ -227,7 +231,10 @@ def _keys(argv: tuple[bytes, ...]) -> list[tuple[int, tuple[str, ...]]]:
         raise CommandError(NO_KEY_ARGUMENTS)
     if not spec.arity_ok(len(argv)):
         raise CommandError(INVALID_ARGUMENT_COUNT)
-    return keys_of(spec, list(argv))
+    try:
+        return keys_of(spec, list(argv), strict=True)
+    except ValueError:
+        raise CommandError(INVALID_ARGUMENTS) from None
 
 
 @command(

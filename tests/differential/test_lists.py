@@ -160,6 +160,37 @@ def test_lmove_and_rpoplpush(play):
     )
 
 
+def test_lmpop(play):
+    play(
+        """
+        RPUSH b 1 2 3
+        RPUSH c x
+        LMPOP 3 a b c LEFT
+        LMPOP 3 a b c RIGHT COUNT 10
+        LMPOP 2 b c left count 5
+        LMPOP 2 b c LEFT
+        EXISTS b c
+        LMPOP 1 a LEFT
+        LMPOP 0 a LEFT
+        LMPOP -1 a LEFT
+        LMPOP x a LEFT
+        LMPOP 2 a LEFT
+        LMPOP 5 a b LEFT
+        LMPOP 1 a UP
+        LMPOP 1 a LEFT COUNT 0
+        LMPOP 1 a LEFT COUNT x
+        LMPOP 1 a LEFT COUNT 1 COUNT 2
+        LMPOP 1 a LEFT BOGUS
+        SET s v
+        LMPOP 2 a s LEFT
+        COMMAND GETKEYS LMPOP 2 a b LEFT
+        COMMAND GETKEYS LMPOP 3 a b LEFT
+        COMMAND GETKEYS LMPOP x a LEFT
+        COMMAND GETKEYSANDFLAGS LMPOP 1 a RIGHT COUNT 2
+        """
+    )
+
+
 def test_wrong_types_and_the_generic_commands(play):
     play(
         """
@@ -249,6 +280,11 @@ class ListMachine(RuleBasedStateMachine):
     @rule(source=KEYS, destination=KEYS, wherefrom=SIDES, whereto=SIDES)
     def lmove(self, source, destination, wherefrom, whereto):
         self.diff.do("LMOVE", source, destination, wherefrom, whereto)
+
+    @rule(keys=st.lists(KEYS, min_size=1, max_size=3), side=SIDES, count=st.none() | INDEXES)
+    def lmpop(self, keys, side, count):
+        options = [] if count is None else ["COUNT", count]
+        self.diff.do("LMPOP", str(len(keys)), *keys, side, *options)
 
     @rule(key=KEYS)
     def inspect(self, key):

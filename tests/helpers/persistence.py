@@ -124,6 +124,8 @@ def every_kind_of_write(r: redis.Redis) -> None:
     r.rpush("long", *[b"%d" % i for i in range(300)])  # more than one AOF rewrite command
     r.rpush("emptied", "only")
     r.lpop("emptied")
+    r.rpush("mpop", "a", "b", "c")
+    r.execute_command("LMPOP", 2, "nolist", "mpop", "RIGHT", "COUNT", 2)  # logged as RPOP
     db4.close()
 
 
