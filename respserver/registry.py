@@ -357,9 +357,10 @@ def _counted_keys(ks: KeySpec, argv: list[bytes]) -> range:
     count_at = ks.index + keynumidx
     if count_at >= len(argv) or not argv[count_at].isdigit():
         raise ValueError("no key count")
+    count = int(argv[count_at])
     first = ks.index + firstkey
-    last = first + (int(argv[count_at]) - 1) * ks.keystep
-    if int(argv[count_at]) <= 0 or last >= len(argv):
+    last = first + (count - 1) * ks.keystep
+    if count <= 0 or last >= len(argv):
         raise ValueError("more keys than arguments")
     return range(first, last + 1, ks.keystep)
 

@@ -79,7 +79,7 @@ def _push(
 def _pop(ctx: Client, name: str, key: bytes, count: tuple[bytes, ...], left: bool) -> object:
     if len(count) > 1:
         raise wrong_arity(name)
-    many = _positive(count[0], MUST_BE_POSITIVE) if count else None
+    many = _at_least(count[0], 0, MUST_BE_POSITIVE) if count else None
     items = ctx.db.get_list(key)
     if items is None:
         return None if many is None else NULL_ARRAY
@@ -90,10 +90,11 @@ def _pop(ctx: Client, name: str, key: bytes, count: tuple[bytes, ...], left: boo
     return popped[0] if many is None else popped
 
 
-def _positive(value: bytes, error: str) -> int:
-    """Redis's getPositiveLongFromObjectOrReply: an integer, then not negative."""
+def _at_least(value: bytes, least: int, error: str) -> int:
+    """Redis's getRangeLongFromObjectOrReply(least, LONG_MAX), whose one message serves a
+    value that is no integer and one below ``least`` (getPositiveLong...: ``least`` 0)."""
     number = to_int(value, error)
-    if number < 0:
+    if number < least:
         raise CommandError(error)
     return number
 
@@ -109,9 +110,9 @@ def _lpos_options(options: tuple[bytes, ...]) -> tuple[int, int | None, int]:
             if rank == 0:
                 raise CommandError(RANK_ZERO)
         elif option == b"count" and more:
-            count = _positive(options[i + 1], COUNT_NEGATIVE)
+            count = _at_least(options[i + 1], 0, COUNT_NEGATIVE)
         elif option == b"maxlen" and more:
-            maxlen = _positive(options[i + 1], MAXLEN_NEGATIVE)
+            maxlen = _at_least(options[i + 1], 0, MAXLEN_NEGATIVE)
         else:
             raise CommandError(SYNTAX)
         i += 2
@@ -141,10 +142,7 @@ def _move(
     else:
         target.push((value,), to_left)
         db.modified(destination, 0)
-    if destination != source:
-        _changed(ctx, source, items, 1)
-    else:
-        db.modified(source)
+    _changed(ctx, source, items, 1)  # one change; with itself, the list is never left empty
     return value
 
 
@@ -472,7 +470,7 @@ def lmpop(ctx: Client, numkeys: bytes, *args: bytes) -> object:
 
 def _mpop_arguments(numkeys: bytes, args: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], bool, int]:
     """LMPOP's (and BLMPOP's) numkeys, keys, side and COUNT, checked in Redis's order."""
-    count_of_keys = _at_least_one(numkeys, NUMKEYS_NOT_POSITIVE)
+    count_of_keys = _at_least(numkeys, 1, NUMKEYS_NOT_POSITIVE)
     if count_of_keys >= len(args):
         raise CommandError(SYNTAX)
     keys, side, options = args[:count_of_keys], args[count_of_keys], args[count_of_keys + 1 :]
@@ -481,16 +479,8 @@ def _mpop_arguments(numkeys: bytes, args: tuple[bytes, ...]) -> tuple[tuple[byte
     i = 0
     while i < len(options):
         if count is None and options[i].lower() == b"count" and i + 1 < len(options):
-            count = _at_least_one(options[i + 1], COUNT_NOT_POSITIVE)
+            count = _at_least(options[i + 1], 1, COUNT_NOT_POSITIVE)
             i += 2
         else:
             raise CommandError(SYNTAX)
     return keys, left, 1 if count is None else count
-
-
-def _at_least_one(value: bytes, error: str) -> int:
-    """Redis's getRangeLongFromObjectOrReply(1, LONG_MAX) with one message for both faults."""
-    number = to_int(value, error)
-    if number < 1:
-        raise CommandError(error)
-    return number

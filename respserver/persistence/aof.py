@@ -136,7 +136,6 @@ def snapshot(
     HSET or RPUSH per key, PEXPIREAT for a time to live; keys already past theirs are left
     out."""
     out = bytearray()
-    step = 2 * REWRITE_ITEMS_PER_CMD
     for number, data, expires in databases:
         if not data:
             continue
@@ -148,13 +147,10 @@ def snapshot(
             if type(value) is bytes:
                 commands = [[b"SET", key, value]]
             elif type(value) is ListValue:
-                items = list(value)
-                starts = range(0, len(items), REWRITE_ITEMS_PER_CMD)
-                commands = [[b"RPUSH", key, *items[i : i + REWRITE_ITEMS_PER_CMD]] for i in starts]
+                commands = _in_groups(b"RPUSH", key, list(value), REWRITE_ITEMS_PER_CMD)
             else:
-                items = [x for pair in value.items() for x in pair]
-                starts = range(0, len(items), step)
-                commands = [[b"HSET", key, *items[i : i + step]] for i in starts]
+                fields = [x for pair in value.items() for x in pair]
+                commands = _in_groups(b"HSET", key, fields, 2 * REWRITE_ITEMS_PER_CMD)
             if when is not None:
                 commands.append([b"PEXPIREAT", key, b"%d" % when])
             encode_commands(out, commands)
@@ -163,3 +159,8 @@ def snapshot(
                 out = bytearray()
     if out:
         yield chunk(out)
+
+
+def _in_groups(name: bytes, key: bytes, items: list[bytes], size: int) -> list[list[bytes]]:
+    """``name key item...`` commands of at most ``size`` items each, as a rewrite writes them."""
+    return [[name, key, *items[i : i + size]] for i in range(0, len(items), size)]

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.respshape import bulk_text, info_sections
+from tests.helpers.differential import assert_changes_as_redis
 
 pytestmark = pytest.mark.differential
-
-
-def _changes(raw: bytes) -> int:
-    return int(info_sections(bulk_text(raw))["Persistence"]["rdb_changes_since_last_save"])
 
 
 STEPS = [
@@ -57,9 +53,4 @@ STEPS = [
 
 
 def test_every_write_counts_as_in_redis(diff):
-    before = [_changes(raw) for raw in diff.both("INFO", "persistence")]
-    for args in STEPS:
-        diff.do(*args)
-        after = [_changes(raw) for raw in diff.both("INFO", "persistence")]
-        assert after[0] - before[0] == after[1] - before[1], (args, before, after)
-        before = after
+    assert_changes_as_redis(diff, STEPS)

@@ -12,7 +12,8 @@ import shlex
 import pytest
 
 from tests.conftest import RawConnection, parse
-from tests.helpers.respshape import bulk_text, elements, info_sections
+from tests.helpers.differential import assert_changes_as_redis
+from tests.helpers.respshape import elements
 
 LONG = "x" * 65  # one byte past hash-max-listpack-value: Redis switches to a hashtable
 
@@ -511,11 +512,6 @@ def test_long_value_hash(diff):
     diff.do("HGET", "h", "b")
 
 
-def _changes(raw: bytes) -> int:
-    text = bulk_text(raw)
-    return int(info_sections(text)["Persistence"]["rdb_changes_since_last_save"])
-
-
 def test_dirty_counter_matches_redis(diff):
     """server.dirty (INFO's rdb_changes_since_last_save) grows as Redis's: per field for
     HSET/HMSET/HDEL, once for the others, not at all for no-ops and errors."""
@@ -535,12 +531,7 @@ def test_dirty_counter_matches_redis(diff):
         ("HDEL", "h", "c", "z", "n"),
         ("HDEL", "h", "c"),
     ]
-    before = [_changes(raw) for raw in diff.both("INFO", "persistence")]
-    for args in steps:
-        diff.do(*args)
-        after = [_changes(raw) for raw in diff.both("INFO", "persistence")]
-        assert after[0] - before[0] == after[1] - before[1], (args, before, after)
-        before = after
+    assert_changes_as_redis(diff, steps)
 
 
 def test_writes_signal_the_key_once(resp_server, resp_port):
