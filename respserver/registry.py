@@ -299,15 +299,31 @@ def _key_specs(
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
 ) -> tuple[KeySpec, ...]:
-    """Key specs from the legacy (first, last, step) triple: one range spec, or one spec per
-    position when the keys sit at a few fixed places (RENAME's source and destination); or
-    the one keynum spec ``key_count`` declares."""
+    """Key specs from the legacy (first, last, step) triple and ``key_flags``' parts: one
+    range spec; one spec per position when the keys sit at a few fixed places (RENAME's
+    source and destination); a fixed key then a range of the rest (SINTERSTORE's
+    destination and sources: two parts over ``keys=(1, -1, 1)``); and last, when
+    ``key_count`` is given, the keynum spec it declares (LMPOP's keys alone, or
+    ZUNIONSTORE's after its fixed destination)."""
+    default = "RO access" if "readonly" in flags else "RW update" if "write" in flags else "RO"
+    given = [part.split() for part in key_flags.split("|")] if key_flags else [default.split()]
+    notes = [part.strip() for part in key_notes.split("|")] if key_notes else [""] * len(given)
+    if len(notes) != len(given):
+        raise ValueError(f"key_notes names {len(notes)} specs, key_flags {len(given)}")
+    specs: list[KeySpec] = []
     if key_count is not None:
-        if keys != (0, 0, 0) or "movablekeys" not in flags:
-            raise ValueError("key_count goes with keys=(0, 0, 0) and the movablekeys flag")
+        if "movablekeys" not in flags:
+            raise ValueError("key_count goes with the movablekeys flag")
         index, keynumidx, firstkey, keystep = key_count
-        spec_flags = _ordered(key_flags.split(), KEY_FLAG_ORDER)
-        return (KeySpec(spec_flags, index, 0, keystep, key_notes, (keynumidx, firstkey)),)
+        counted = KeySpec(
+            _ordered(given.pop(), KEY_FLAG_ORDER), index, 0, keystep, notes.pop(),
+            (keynumidx, firstkey),
+        )  # fmt: skip
+        specs.append(counted)
+        if keys == (0, 0, 0):
+            return tuple(specs)
+        if keys[1] != keys[0]:
+            raise ValueError("beside key_count, keys names one fixed key")
     first, last, step = keys
     if first <= 0:
         return ()
@@ -315,18 +331,23 @@ def _key_specs(
         positions = list(range(first, last + 1))
     else:
         positions = [first]
-    default = "RO access" if "readonly" in flags else "RW update" if "write" in flags else "RO"
-    given = [part.split() for part in key_flags.split("|")] if key_flags else [default.split()]
     if len(given) == 1:
         given *= len(positions)
-    notes = [part.strip() for part in key_notes.split("|")] if key_notes else [""] * len(given)
-    if not len(given) == len(notes) == len(positions):
+        notes *= len(positions)
+    if len(given) == 2 and len(positions) == 1 and last != first:
+        # A fixed key, then the rest as a range: (1, -1, 1) -> argv[1], then argv[2:].
+        lastkey = last - first - 1 if last >= 0 else last
+        fixed = KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, 0, 1, notes[0])
+        rest = KeySpec(_ordered(given[1], KEY_FLAG_ORDER), first + 1, lastkey, step, notes[1])
+        return (fixed, rest, *specs)
+    if len(given) != len(positions):
         raise ValueError(f"key_flags names {len(given)} specs for {len(positions)} key positions")
     if len(positions) > 1:
-        specs = zip(given, positions, notes, strict=True)
-        return tuple(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1, n) for f, p, n in specs)
+        pairs = zip(given, positions, notes, strict=True)
+        return (*(KeySpec(_ordered(f, KEY_FLAG_ORDER), p, 0, 1, n) for f, p, n in pairs), *specs)
     lastkey = last - first if last >= 0 else last
-    return (KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step, notes[0]),)
+    spec = KeySpec(_ordered(given[0], KEY_FLAG_ORDER), first, lastkey, step, notes[0])
+    return (spec, *specs)
 
 
 def keys_of(

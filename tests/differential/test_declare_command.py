@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from respserver.registry import HIDDEN_FLAGS, _categories, argument_count, parse_syntax
+from respserver.registry import (
+    HIDDEN_FLAGS,
+    Command,
+    _categories,
+    _key_specs,
+    argument_count,
+    keys_of,
+    parse_syntax,
+)
 from tests.helpers.commands import COMPARED, find
 
 pytestmark = pytest.mark.differential
@@ -83,10 +91,38 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
 
 
 def test_what_the_registry_cannot_declare_is_reported(oracle):
-    with pytest.raises(declare.Unsupported, match="movable keys other than one counted range"):
-        declare.declaration(oracle, "zunionstore")
+    with pytest.raises(declare.Unsupported, match="key spec"):
+        declare.declaration(oracle, "georadius")  # its STORE key is found by a keyword
 
 
 def test_a_usage_line_that_misses_the_arity_is_flagged(oracle):
     (text,) = [declare.declaration(oracle, "command|getkeys")]
     assert text.startswith("# CHECK: this usage line does not take what arity -4 says")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"sinterstore", b"dst", b"a", b"b", b"c"],
+        [b"zunionstore", b"dst", b"2", b"a", b"b", b"WEIGHTS", b"1", b"2"],
+        [b"blmpop", b"0", b"2", b"a", b"b", b"LEFT"],
+        [b"smove", b"src", b"dst", b"m"],
+    ],
+)
+def test_a_declared_key_layout_finds_the_keys_redis_finds(oracle, argv):
+    """A fixed key beside a range or a counted range (destination and sources): the key specs
+    the written declaration builds find the keys, with the flags, COMMAND INFO gives."""
+    name = argv[0].decode()
+    text = declare.declaration(oracle, name)
+    _, kw = _captured(text.split("\n", 1)[1] if text.startswith("# CHECK:") else text)
+    specs = _key_specs(
+        kw.get("keys", (0, 0, 0)),
+        kw.get("flags", "").split(),
+        kw.get("key_flags", ""),
+        kw.get("key_notes", ""),
+        kw.get("key_count"),
+    )
+    spec = Command(name, "", kw["arity"], (), 0, 0, 0, "", "", "", "", None, (), key_specs=specs)
+    wanted = oracle.execute_command("COMMAND", "GETKEYSANDFLAGS", *argv)
+    found = [(argv[p], list(flags)) for p, flags in keys_of(spec, argv)]
+    assert found == [(key, [f.decode() for f in flags]) for key, flags in wanted]
