@@ -78,6 +78,15 @@ HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer"
 HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float"
 NAN_OR_INFINITY = "ERR value is NaN or Infinity"
 OUT_OF_RANGE = "ERR value is out of range"
+# OBJECT FREQ and OBJECT IDLETIME under the other kind of maxmemory-policy.
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that"
+    " when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when"
+    " switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
 
 
 # --- lists ----------------------------------------------------------------------------------------
@@ -93,6 +102,53 @@ MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
 NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
 COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 
+# --- DUMP and RESTORE -----------------------------------------------------------------------------
+
+BUSYKEY = "BUSYKEY Target key name already exists."
+TTL_NEGATIVE = "ERR Invalid TTL value, must be >= 0"
+IDLETIME_NEGATIVE = "ERR Invalid IDLETIME value, must be >= 0"
+FREQ_OUT_OF_RANGE = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+PAYLOAD_DAMAGED = "ERR DUMP payload version or checksum are wrong"
+BAD_DATA_FORMAT = "ERR Bad data format"
+
+# --- SORT -----------------------------------------------------------------------------------------
+
+SCORES_NOT_DOUBLES = "ERR One or more scores can't be converted into double"
+SORT_DENIED = "ERR {} option of SORT denied due to insufficient ACL permissions."
+
+# --- blocking commands ----------------------------------------------------------------------------
+
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+
+
+# --- sets -----------------------------------------------------------------------------------------
+
+MORE_KEYS_THAN_ARGS = "ERR Number of keys can't be greater than number of args"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+
+
+# --- sorted sets ----------------------------------------------------------------------------------
+
+XX_AND_NX = "ERR XX and NX options at the same time are not compatible"
+GT_LT_AND_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+INCR_ONE_PAIR = "ERR INCR option supports a single increment-element pair"
+SCORE_NAN = "ERR resulting score is not a number (NaN)"
+RANGE_NOT_FLOAT = "ERR min or max is not a float"
+RANGE_NOT_LEX = "ERR min or max not valid string range item"
+LIMIT_WITHOUT_BY = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+WITHSCORES_WITH_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+
+
+def no_input_key(command: str) -> CommandError:
+    """ZUNIONSTORE and the like with numkeys below 1 (``command`` lowercase)."""
+    return CommandError(f"ERR at least 1 input key is needed for '{command}' command")
+
 
 def out_of_range_between(low: int, high: int) -> str:
     return f"ERR value is out of range, value must between {low} and {high}"
@@ -104,6 +160,26 @@ def unsupported_option(shown: str) -> CommandError:
 
 def invalid_expire_time(command: str) -> CommandError:
     return CommandError(f"ERR invalid expire time in '{command}' command")
+
+
+# --- bitmaps --------------------------------------------------------------------------------------
+
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+BIT_ARGUMENT = "ERR The bit argument must be 1 or 0."
+BITOP_NOT_ONE_KEY = "ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = (
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but"
+    " i64 is."
+)
+BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_GET_ONLY = "ERR BITFIELD_RO only supports the GET subcommand"
+
+# --- LCS ------------------------------------------------------------------------------------------
+
+LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 
 
 # --- connections and clients ----------------------------------------------------------------------

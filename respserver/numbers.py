@@ -23,6 +23,21 @@ def to_int(value: bytes, error: str = NOT_INTEGER) -> int:
     return number
 
 
+def wrap_int64(number: int) -> int:
+    """``number`` as C's 64-bit two's-complement arithmetic leaves it (a product or sum that
+    overflows a long long wraps around)."""
+    return (number - INT64_MIN) % 2**64 + INT64_MIN
+
+
+def to_int_at_least(value: bytes, least: int, error: str) -> int:
+    """Redis's getRangeLongFromObjectOrReply(least, LONG_MAX, msg): one message, ``error``,
+    for a value that is no integer and for one below ``least`` (getPositiveLong...: 0)."""
+    number = to_int(value, error)
+    if number < least:
+        raise CommandError(error)
+    return number
+
+
 def to_float(value: bytes, error: str = NOT_FLOAT) -> float:
     """Parse a double as Redis's ``string2d`` does: no surrounding spaces, no NaN, and none of
     the digit separators Python's ``float()`` would accept ("1_0")."""
@@ -35,6 +50,62 @@ def to_float(value: bytes, error: str = NOT_FLOAT) -> float:
     if number != number:
         raise CommandError(error)
     return number
+
+
+# --- doubles as C's strtod reads them (sorted-set scores, weights and ranges) -----------------
+
+_STRTOD_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_STRTOD_HEX = re.compile(
+    rb"([+-]?)(0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
+)
+_C_SPACE = b" \t\n\v\f\r"  # C's isspace
+_SPACES = tuple(bytes((c,)) for c in _C_SPACE)
+_INF = float("inf")
+
+
+def strtod(text: bytes) -> tuple[float, bool] | None:
+    """glibc's ``strtod`` over all of ``text``: decimal or hex syntax, "inf"/"infinity", an
+    optional sign. The value and whether it was out of range (ERANGE: an overflow, now ±inf, or
+    an underflow to zero); None when ``text`` is not one whole number, or is a NaN."""
+    if _STRTOD_DECIMAL.fullmatch(text) is not None:
+        value = float(text)
+        digits = text.lstrip(b"+-").split(b"e")[0].split(b"E")[0]
+        huge = value in (_INF, -_INF)
+        return value, huge or (value == 0 and digits.strip(b"0.") != b"")
+    hexadecimal = _STRTOD_HEX.fullmatch(text)
+    if hexadecimal is not None:
+        sign, body = hexadecimal.groups()
+        try:
+            value = float.fromhex(body.decode())
+        except OverflowError:
+            return (-_INF if sign == b"-" else _INF), True
+        mantissa = body[2:].split(b"p")[0].split(b"P")[0]
+        return (-value if sign == b"-" else value), value == 0 and mantissa.strip(b"0.") != b""
+    if _LD_INFINITY.fullmatch(text) is not None:
+        return (-_INF if text[:1] == b"-" else _INF), False
+    return None
+
+
+def to_double(value: bytes, error: str = NOT_FLOAT) -> float:
+    """Parse a double as Redis's ``string2d``: strtod over the whole string, no leading space,
+    no NaN, and nothing out of range (1e400, 1e-400); otherwise raise ``error``."""
+    parsed = strtod(value) if value[:1] not in (b"", *_SPACES) else None
+    if parsed is None or parsed[1]:
+        raise CommandError(error)
+    return parsed[0]
+
+
+def range_double(value: bytes, error: str) -> float:
+    """A score range's bound as Redis's zslParseRange reads it: strtod up to the first NUL,
+    leading spaces skipped, out-of-range values kept (±inf, 0) and "" read as 0; NaN or
+    anything after the number raises ``error``."""
+    text = value.split(b"\0", 1)[0]
+    if not text:
+        return 0.0
+    parsed = strtod(text.lstrip(_C_SPACE))
+    if parsed is None:
+        raise CommandError(error)
+    return parsed[0]
 
 
 # --- long double arithmetic (INCRBYFLOAT, HINCRBYFLOAT) -----------------------------------------

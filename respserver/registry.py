@@ -63,6 +63,9 @@ class KeySpec:
     keystep: int
     notes: str = ""  # Redis's remark on the spec, shown by COMMAND INFO (SET: why RW access)
     keynum: tuple[int, int] | None = None  # (keynumidx, firstkey), Redis's find_keys keynum
+    # Found by no rule COMMAND INFO can state (SORT's BY/GET and STORE keys): begin_search and
+    # find_keys "unknown"; the command's ``getkeys`` finds them.
+    unknown: bool = False
 
 
 @dataclass(slots=True)
@@ -144,6 +147,7 @@ def command(
     key_flags: str = "",
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
+    unknown_keys: int = 0,
     history: tuple[tuple[str, str], ...] = (),
     getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -154,8 +158,9 @@ def command(
     by default "RO access" for readonly commands, "RW update" for write ones; ``key_notes``
     their notes, separated the same way. ``key_count`` declares keys whose number an argument
     gives instead, as (index, keynumidx, firstkey, keystep): the command is then flagged
-    movablekeys and ``keys`` stays (0, 0, 0), as Redis shows it. ``history`` is
-    COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
+    movablekeys and ``keys`` stays (0, 0, 0), as Redis shows it. The last ``unknown_keys``
+    parts of ``key_flags`` are specs Redis marks unknown (SORT's), found by ``getkeys``.
+    ``history`` is COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
     ``variable_flags`` key spec from the arguments (SET reads its key only with GET).
     """
 
@@ -175,7 +180,9 @@ def command(
             handler=handler,
             categories=_categories(flags.split(), group, categories),
             tips=tuple(tips.split()),
-            key_specs=_key_specs(keys, flags.split(), key_flags, key_notes, key_count),
+            key_specs=_key_specs(
+                keys, flags.split(), key_flags, key_notes, key_count, unknown_keys
+            ),
             history=history,
             getkeys=getkeys,
         )
@@ -298,6 +305,7 @@ def _key_specs(
     key_flags: str,
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
+    unknown_keys: int = 0,
 ) -> tuple[KeySpec, ...]:
     """Key specs from the legacy (first, last, step) triple and ``key_flags``' parts: one
     range spec; one spec per position when the keys sit at a few fixed places (RENAME's
@@ -310,6 +318,14 @@ def _key_specs(
     notes = [part.strip() for part in key_notes.split("|")] if key_notes else [""] * len(given)
     if len(notes) != len(given):
         raise ValueError(f"key_notes names {len(notes)} specs, key_flags {len(given)}")
+    if unknown_keys:
+        unknown = [
+            KeySpec(_ordered(f, KEY_FLAG_ORDER), 0, 0, 0, n, unknown=True)
+            for f, n in zip(given[-unknown_keys:], notes[-unknown_keys:], strict=True)
+        ]
+        del given[-unknown_keys:], notes[-unknown_keys:]
+        known = _key_specs(keys, flags, "|".join(map(" ".join, given)), "|".join(notes), key_count)
+        return (*known, *unknown)
     specs: list[KeySpec] = []
     if key_count is not None:
         if "movablekeys" not in flags:
@@ -331,9 +347,8 @@ def _key_specs(
         positions = list(range(first, last + 1))
     else:
         positions = [first]
-    if len(given) == 1:
-        given *= len(positions)
-        notes *= len(positions)
+    if len(given) == 1:  # one spec over fixed positions: a range of them (LCS's key1 key2)
+        positions = [first]
     if len(given) == 2 and len(positions) == 1 and last != first:
         # A fixed key, then the rest as a range: (1, -1, 1) -> argv[1], then argv[2:].
         lastkey = last - first - 1 if last >= 0 else last
@@ -361,6 +376,8 @@ def keys_of(
         return spec.getkeys(argv)
     found = []
     for ks in spec.key_specs:
+        if ks.unknown:
+            continue
         if ks.keynum is not None:
             try:
                 found += [(p, ks.flags) for p in _counted_keys(ks, argv)]
@@ -548,7 +565,9 @@ def _count(arg: Arg) -> tuple[int, int | None]:
 
 
 def _type_of(name: str) -> str:
-    if name in ("key", "source", "destination", "newkey") or name.endswith("key"):
+    if name in ("key", "source", "destination", "newkey", "src", "dst") or name.endswith("key"):
+        return "key"
+    if name in ("key1", "key2"):  # LCS's
         return "key"
     if name == "pattern":
         return "pattern"

@@ -21,8 +21,10 @@ from respserver.errors import (
     NOPROTO,
     PROTOCOL_VERSION_NOT_INTEGER,
     SYNTAX,
+    UNBLOCK_REASON,
     WRONGPASS,
     CommandError,
+    SubcommandMisuse,
     attribute_characters,
     hello_syntax,
     no_such_user,
@@ -411,6 +413,30 @@ def _kill(ctx: Client, filters: dict[str, object], skipme: bool) -> int:
         server.disconnect(client, ctx)
         killed += 1
     return killed
+
+
+@command(
+    "client|unblock",
+    "client-id [TIMEOUT | ERROR]",
+    arity=-3,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="5.0.0",
+    summary="Unblock a client blocked in a blocking command from a different connection",
+    complexity="O(log N) where N is the number of client connections",
+)
+def client_unblock(ctx: Client, client_id: bytes, *reason: bytes) -> int:
+    """End the wait of a client blocked in BLPOP and the like, as a timeout would, or with
+    an UNBLOCKED error: 1, or 0 when that client does not wait."""
+    if len(reason) > 1:
+        raise SubcommandMisuse()
+    error = False
+    if reason:
+        if reason[0].lower() not in (b"timeout", b"error"):
+            raise CommandError(UNBLOCK_REASON)
+        error = reason[0].lower() == b"error"
+    target = ctx.server.clients.get(to_int(client_id))
+    return int(target is not None and ctx.server.blocking.release(target, error))
 
 
 @command(

@@ -8,22 +8,22 @@ list), each counting what Redis adds to its dirty count (one per element pushed 
 
 from __future__ import annotations
 
+from respserver.commands.arguments import mpop_arguments
+from respserver.core.blocking import deadline_after, take_or_wait, wait_for
 from respserver.core.state import Client
 from respserver.errors import (
     COUNT_NEGATIVE,
-    COUNT_NOT_POSITIVE,
     INDEX_OUT_OF_RANGE,
     MAXLEN_NEGATIVE,
     MUST_BE_POSITIVE,
     NO_SUCH_KEY,
-    NUMKEYS_NOT_POSITIVE,
     RANK_ZERO,
     SYNTAX,
     CommandError,
     wrong_arity,
 )
 from respserver.keyspace.lists import ListValue
-from respserver.numbers import to_int
+from respserver.numbers import to_int, to_int_at_least
 from respserver.registry import command
 from respserver.resp.types import NULL_ARRAY, OK, SimpleString
 
@@ -79,7 +79,7 @@ def _push(
 def _pop(ctx: Client, name: str, key: bytes, count: tuple[bytes, ...], left: bool) -> object:
     if len(count) > 1:
         raise wrong_arity(name)
-    many = _at_least(count[0], 0, MUST_BE_POSITIVE) if count else None
+    many = to_int_at_least(count[0], 0, MUST_BE_POSITIVE) if count else None
     items = ctx.db.get_list(key)
     if items is None:
         return None if many is None else NULL_ARRAY
@@ -88,15 +88,6 @@ def _pop(ctx: Client, name: str, key: bytes, count: tuple[bytes, ...], left: boo
     popped = items.pop(left, 1 if many is None else many)
     _changed(ctx, key, items, len(popped))
     return popped[0] if many is None else popped
-
-
-def _at_least(value: bytes, least: int, error: str) -> int:
-    """Redis's getRangeLongFromObjectOrReply(least, LONG_MAX), whose one message serves a
-    value that is no integer and one below ``least`` (getPositiveLong...: ``least`` 0)."""
-    number = to_int(value, error)
-    if number < least:
-        raise CommandError(error)
-    return number
 
 
 def _lpos_options(options: tuple[bytes, ...]) -> tuple[int, int | None, int]:
@@ -110,13 +101,16 @@ def _lpos_options(options: tuple[bytes, ...]) -> tuple[int, int | None, int]:
             if rank == 0:
                 raise CommandError(RANK_ZERO)
         elif option == b"count" and more:
-            count = _at_least(options[i + 1], 0, COUNT_NEGATIVE)
+            count = to_int_at_least(options[i + 1], 0, COUNT_NEGATIVE)
         elif option == b"maxlen" and more:
-            maxlen = _at_least(options[i + 1], 0, MAXLEN_NEGATIVE)
+            maxlen = to_int_at_least(options[i + 1], 0, MAXLEN_NEGATIVE)
         else:
             raise CommandError(SYNTAX)
         i += 2
     return rank, count, maxlen
+
+
+_SIDES = (b"left", b"right")
 
 
 def _side(where: bytes) -> bool:
@@ -456,31 +450,162 @@ def rpoplpush(ctx: Client, source: bytes, destination: bytes) -> bytes | None:
 def lmpop(ctx: Client, numkeys: bytes, *args: bytes) -> object:
     """Pop up to COUNT (1) elements from the first non-empty list of the keys: [key,
     [elements]], or a null array; logged as the LPOP or RPOP it amounts to."""
-    keys, left, count = _mpop_arguments(numkeys, args)
+    keys, left, count = mpop_arguments(numkeys, args, _SIDES)
     for key in keys:
         items = ctx.db.get_list(key)
-        if items is None:
-            continue
-        popped = items.pop(left, count)
-        _changed(ctx, key, items, len(popped))
-        ctx.propagate_as([b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)])
-        return [key, popped]
+        if items is not None:
+            return _pop_with_key(ctx, key, items, left, count)
     return NULL_ARRAY
 
 
-def _mpop_arguments(numkeys: bytes, args: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], bool, int]:
-    """LMPOP's (and BLMPOP's) numkeys, keys, side and COUNT, checked in Redis's order."""
-    count_of_keys = _at_least(numkeys, 1, NUMKEYS_NOT_POSITIVE)
-    if count_of_keys >= len(args):
-        raise CommandError(SYNTAX)
-    keys, side, options = args[:count_of_keys], args[count_of_keys], args[count_of_keys + 1 :]
-    left = _side(side)
-    count = None
-    i = 0
-    while i < len(options):
-        if count is None and options[i].lower() == b"count" and i + 1 < len(options):
-            count = _at_least(options[i + 1], 1, COUNT_NOT_POSITIVE)
-            i += 2
-        else:
-            raise CommandError(SYNTAX)
-    return keys, left, 1 if count is None else count
+def _pop_with_key(
+    ctx: Client, key: bytes, items: ListValue, left: bool, count: int | None
+) -> list[object]:
+    """Pop from the list at ``key`` for BLPOP/BRPOP ([key, element]: ``count`` None) or
+    LMPOP/BLMPOP ([key, [elements]]); logged as the LPOP or RPOP it amounts to, as Redis
+    propagates it."""
+    popped = items.pop(left, 1 if count is None else count)
+    _changed(ctx, key, items, len(popped))
+    pop = b"LPOP" if left else b"RPOP"
+    if count is None:
+        ctx.propagate_as([pop, key])
+        return [key, popped[0]]
+    ctx.propagate_as([pop, key, b"%d" % len(popped)])
+    return [key, popped]
+
+
+# --- blocking ------------------------------------------------------------------------------------
+#
+# Each takes at once when it can, as its plain form would; otherwise it waits (core/blocking.py)
+# with a ``serve`` that takes from the key that became ready, or declines when that key holds
+# another type. (BLMOVE served while its destination holds another type answers WRONGTYPE.)
+
+
+def _blocking_pop(
+    ctx: Client, keys: tuple[bytes, ...], timeout: bytes, left: bool, count: int | None = None
+) -> object:
+    def take(key: bytes, items: ListValue) -> object:
+        return _pop_with_key(ctx, key, items, left, count)
+
+    return take_or_wait(ctx, keys, timeout, ListValue, take)
+
+
+_BLOCKING_POP = dict(
+    syntax="key [key ...] timeout",
+    arity=-3,
+    flags="write noscript blocking",
+    keys=(1, -2, 1),
+    key_flags="RW access delete",
+    group="list",
+    since="2.0.0",
+    complexity="O(N) where N is the number of provided keys.",
+    history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+)
+
+
+@command(
+    "blpop",
+    **_BLOCKING_POP,
+    summary="Remove and get the first element in a list, or block until one is available",
+)
+def blpop(ctx: Client, *args: bytes) -> object:
+    """LPOP from the first non-empty list of the keys as [key, element], or wait for one."""
+    return _blocking_pop(ctx, args[:-1], args[-1], left=True)
+
+
+@command(
+    "brpop",
+    **_BLOCKING_POP,
+    summary="Remove and get the last element in a list, or block until one is available",
+)
+def brpop(ctx: Client, *args: bytes) -> object:
+    """RPOP from the first non-empty list of the keys as [key, element], or wait for one."""
+    return _blocking_pop(ctx, args[:-1], args[-1], left=False)
+
+
+@command(
+    "blmpop",
+    "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+    arity=-5,
+    flags="write blocking movablekeys",
+    key_count=(2, 0, 1, 1),
+    key_flags="RW access delete",
+    group="list",
+    since="7.0.0",
+    summary="Pop elements from a list, or block until one is available",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements "
+    "returned.",
+)
+def blmpop(ctx: Client, timeout: bytes, numkeys: bytes, *args: bytes) -> object:
+    """LMPOP that waits for a list when every key is empty (the timeout is checked last)."""
+    keys, left, count = mpop_arguments(numkeys, args, _SIDES)
+    return _blocking_pop(ctx, keys, timeout, left, count)
+
+
+def _blocking_move(
+    ctx: Client,
+    source: bytes,
+    destination: bytes,
+    sides: tuple[bool, bool],
+    timeout: bytes,
+    logged: tuple[list[bytes], list[bytes]],
+) -> object:
+    """BLMOVE's body; ``logged`` is what the AOF gets when it moves at once, then when it
+    moves once served."""
+    deadline = deadline_after(timeout)
+    if ctx.db.get_list(source) is not None:
+        ctx.propagate_as(logged[0])
+        return _move(ctx, source, destination, *sides)
+
+    def serve(key: bytes) -> object:
+        if type(ctx.db.get(source)) is not ListValue:
+            return None
+        ctx.propagate_as(logged[1])
+        return _move(ctx, source, destination, *sides)  # WRONGTYPE for the destination's type
+
+    return wait_for(ctx, (source,), deadline, serve, denied=None)
+
+
+@command(
+    "blmove",
+    "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
+    arity=6,
+    flags="write denyoom noscript blocking",
+    keys=(1, 2, 1),
+    key_flags="RW access delete | RW insert",
+    group="list",
+    since="6.2.0",
+    summary="Pop an element from a list, push it to another list and return it; or block "
+    "until one is available",
+    complexity="O(1)",
+)
+def blmove(
+    ctx: Client, source: bytes, destination: bytes, wherefrom: bytes, whereto: bytes, timeout: bytes
+) -> object:
+    """LMOVE, or wait for ``source`` to hold a list; logged as LMOVE."""
+    sides = _side(wherefrom), _side(whereto)
+    words = [b"left" if side else b"right" for side in sides]
+    at_once = [b"LMOVE", source, destination, wherefrom, whereto]
+    return _blocking_move(
+        ctx, source, destination, sides, timeout, (at_once, [*at_once[:3], *words])
+    )
+
+
+@command(
+    "brpoplpush",
+    "source destination timeout",
+    arity=4,
+    flags="write denyoom noscript blocking",
+    keys=(1, 2, 1),
+    key_flags="RW access delete | RW insert",
+    group="list",
+    since="2.2.0",
+    summary="Pop an element from a list, push it to another list and return it; or block "
+    "until one is available",
+    complexity="O(1)",
+    history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+)
+def brpoplpush(ctx: Client, source: bytes, destination: bytes, timeout: bytes) -> object:
+    """RPOPLPUSH, or wait for ``source`` to hold a list; logged as RPOPLPUSH."""
+    logged = [b"RPOPLPUSH", source, destination]
+    return _blocking_move(ctx, source, destination, (False, True), timeout, (logged, logged))

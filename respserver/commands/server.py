@@ -70,6 +70,10 @@ def command_info(spec: Command) -> list:
 def _key_spec_info(ks: KeySpec) -> dict:
     info: dict = {b"notes": ks.notes.encode()} if ks.notes else {}
     info[b"flags"] = _symbols(ks.flags)
+    if ks.unknown:
+        info[b"begin_search"] = {b"type": b"unknown", b"spec": {}}
+        info[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
+        return info
     info[b"begin_search"] = {b"type": b"index", b"spec": {b"index": ks.index}}
     if ks.keynum is not None:
         keynumidx, firstkey = ks.keynum

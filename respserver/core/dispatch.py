@@ -10,6 +10,7 @@ import logging
 import time
 from time import perf_counter_ns
 
+from respserver.core.blocking import Block
 from respserver.core.state import Client, CommandStats, Server
 from respserver.errors import (
     ACL_CHANGED_IN_MULTI,
@@ -190,18 +191,21 @@ def _stats(server: Server, argv: list[bytes]) -> CommandStats:
 
 def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, int]:
     """Apply a batch until its replies pass ROUND_OUTPUT (looked at every CHECK_EVERY
-    commands); return the replies, encoded for the client's protocol version, and how many
-    commands ran (all of them when the client is closing: nothing of the rest will run)."""
+    commands) or a command blocks the client; return the replies, encoded for the client's
+    protocol version, and how many commands ran (all of them when the client is closing:
+    nothing of the rest will run). After each command that made a key ready, the clients
+    blocked on it are served, as Redis does after each command it processes."""
     out = bytearray()
     encode = encode_into  # a local: looked up once per batch
     server = client.server
     spellings = {} if server.loading else _SPELLINGS  # loading: every command checked
     limited = server.output_limited
+    ready = server.changes.ready  # changed in place, never replaced
     client.last_interaction = time.time()
     for start in range(0, len(commands), CHECK_EVERY):
         if len(out) > ROUND_OUTPUT:
             return out, start
-        for argv in commands[start : start + CHECK_EVERY]:
+        for ran, argv in enumerate(commands[start : start + CHECK_EVERY], start + 1):
             if client.closing:
                 return out, len(commands)  # after QUIT, or killed by CLIENT KILL meanwhile
             # The common case inline: a known plain command, right arity, outside MULTI.
@@ -219,7 +223,12 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
                 reply = call(client, spec, argv)
             else:
                 reply = execute(client, argv)
+            if type(reply) is Block:
+                server.blocking.block(client, reply, argv)
+                return out, ran  # what follows waits until the client is served
             encode(out, reply, client.resp == 3)
+            if ready:
+                server.blocking.serve_ready()
             if limited and client.over_output_limit(client.pending_output + len(out)):
                 return bytearray(), len(commands)  # the client is closed: its replies go nowhere
     return out, len(commands)
@@ -232,6 +241,7 @@ def run_transaction(ctx: Client, queued: list[list[bytes]]) -> list[Encoded]:
     replies = []
     persistence = ctx.server.persistence
     persistence.begin_exec()  # the block's writes reach the AOF as one MULTI ... EXEC
+    ctx.deny_blocking = True  # a blocking command answers as if it timed out
     try:
         for argv in queued:
             spec = resolve(argv)
@@ -240,6 +250,7 @@ def run_transaction(ctx: Client, queued: list[list[bytes]]) -> list[Encoded]:
             # value (a hash) that a later command of the transaction changes.
             replies.append(Encoded(encode_bytes(reply, ctx.resp == 3)))
     finally:
+        ctx.deny_blocking = False
         persistence.end_exec()
     return replies
 

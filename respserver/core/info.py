@@ -102,9 +102,9 @@ def _clients(server: Server) -> Fields:
         ("maxclients", server.config.maxclients),
         ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", 0),
+        ("blocked_clients", len(server.blocking.clients)),
         ("tracking_clients", 0),
-        ("clients_in_timeout_table", 0),
+        ("clients_in_timeout_table", server.blocking.with_timeout),
     )
 
 

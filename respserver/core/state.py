@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from respserver.config import Config, apply_directives, defaults, output_buffer_limits
+from respserver.core.blocking import Block, Blocking
 from respserver.keyspace.database import Changes, Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
@@ -52,6 +53,8 @@ class Client:
     multi_failed: bool = False  # a command was refused while queuing: EXEC aborts
     watched: list[tuple[Database, bytes]] = field(default_factory=list)
     dirty_cas: bool = False  # a watched key changed: EXEC fails
+    blocked: Block | None = None  # waiting on keys (BLPOP...): core/blocking.py
+    deny_blocking: bool = False  # running EXEC's queue: a blocking command must not wait
     closing: bool = False  # set by QUIT/CLIENT KILL: the transport closes after the reply
     kill: Callable[[], None] = lambda: None  # transport's hook to end the connection now
     # What the AOF logs for the running command instead of its own arguments, when those
@@ -108,6 +111,8 @@ class Client:
         flags = ""
         if self.multi is not None:
             flags += "x"
+        if self.blocked is not None:
+            flags += "b"
         if self.dirty_cas:
             flags += "d"
         if self.closing:
@@ -233,6 +238,7 @@ class Server:
             Database(i, self.listeners, expired, self.changes) for i in range(databases)
         ]
         self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
+        self.blocking = Blocking(self)  # clients blocked on keys
         self.memory.configure()
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
@@ -290,6 +296,7 @@ class Server:
 
     def drop_client(self, client: Client) -> None:
         client.unwatch()
+        self.blocking.unblock(client)
         client.buffers(0, 0)  # out of the total while still counted as a client
         self.clients.pop(client.id, None)
 

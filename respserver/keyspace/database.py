@@ -1,5 +1,6 @@
 """The data: numbered databases of keys, each value a ``bytes`` (string), a ``dict`` (hash) or
-a ``ListValue`` (list, keyspace/lists.py).
+a ``ListValue`` (list, keyspace/lists.py), a ``SetValue`` (set, keyspace/sets.py) or a
+``ZSetValue`` (sorted set, keyspace/zsets.py).
 
 Every change to a key goes through ``Database.modified(key)`` (or ``reset()`` for a whole
 database): that one call invalidates WATCHes and tells listeners (QUERY's indexes, later the
@@ -17,10 +18,18 @@ from typing import Protocol
 from respserver.errors import WRONGTYPE, CommandError
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.scan import ScanIndex
+from respserver.keyspace.sets import SetValue
+from respserver.keyspace.zsets import ZSetValue
 
-Value = bytes | dict | ListValue
+Value = bytes | dict | ListValue | SetValue | ZSetValue
 
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash", ListValue: b"list"}
+TYPE_NAMES: dict[type, bytes] = {
+    bytes: b"string",
+    dict: b"hash",
+    ListValue: b"list",
+    SetValue: b"set",
+    ZSetValue: b"zset",
+}
 
 
 def now_ms() -> int:
@@ -40,10 +49,13 @@ class Changes:
     write through a database's API adds what it declares (``dirty``, 1 unless the caller says
     otherwise); the dispatcher feeds a command to the AOF when this count moved."""
 
-    __slots__ = ("dirty",)
+    __slots__ = ("dirty", "ready")
 
     def __init__(self) -> None:
         self.dirty = 0
+        # Keys a client blocks on that a write stored a value at since the blocked clients were
+        # last offered theirs (Redis's server.ready_keys): (database, key), in order.
+        self.ready: dict[tuple[Database, bytes], None] = {}
 
 
 class Watcher(Protocol):
@@ -67,6 +79,8 @@ class Database:
         self.data: dict[bytes, Value] = {}
         self.expires: dict[bytes, int] = {}  # key -> absolute unix time in ms
         self.watchers: dict[bytes, set[Watcher]] = {}
+        # Clients blocked on a key (BLPOP...), first come first: Redis's db->blocking_keys.
+        self.blocking: dict[bytes, dict[object, None]] = {}
         self.listeners = listeners
         # Told of a key removed because its time ran out, before the removal's key_changed:
         # the AOF logs it as a DEL. Apart from the listeners, which every write calls.
@@ -146,6 +160,31 @@ class Database:
         value = self.get_list(key)
         return ListValue() if value is None else value
 
+    def get_set(self, key: bytes) -> SetValue | None:
+        """The set at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not SetValue:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def set_for_write(self, key: bytes) -> SetValue:
+        """The set at ``key``, created empty (not yet stored) if missing. Raises WRONGTYPE."""
+        value = self.get_set(key)
+        return SetValue() if value is None else value
+
+    def get_zset(self, key: bytes) -> ZSetValue | None:
+        """The sorted set at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not ZSetValue:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def zset_for_write(self, key: bytes) -> ZSetValue:
+        """The sorted set at ``key``, created empty (not yet stored) if missing. Raises
+        WRONGTYPE."""
+        value = self.get_zset(key)
+        return ZSetValue() if value is None else value
+
     def exists(self, key: bytes) -> bool:
         return self.get(key) is not None
 
@@ -204,6 +243,8 @@ class Database:
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
+        if self.blocking and key in self.blocking:
+            self.changes.ready[(self, key)] = None  # Redis's signalKeyAsReady
         self.modified(key, dirty)
 
     def delete(self, key: bytes, dirty: int = 1) -> bool:
@@ -263,6 +304,10 @@ class Database:
         self.data, other.data = other.data, self.data
         self.expires, other.expires = other.expires, self.expires
         self._scan_index, other._scan_index = other._scan_index, self._scan_index
+        for db in (self, other):  # blocked clients stay with the number, as watchers do
+            for key in db.blocking:
+                if key in db.data:
+                    self.changes.ready[(db, key)] = None
         for listener in self.listeners:
             listener.db_reset(self)
             listener.db_reset(other)
@@ -297,10 +342,10 @@ class Database:
 
 
 def copy_value(value: Value) -> Value:
-    """An independent copy (COPY): strings are immutable, hashes and lists are not."""
+    """An independent copy (COPY): strings are immutable, the other types are not."""
     if type(value) is dict:
         return dict(value)
-    if type(value) is ListValue:
+    if type(value) in (ListValue, SetValue, ZSetValue):
         return value.copy()
     return value
 

@@ -26,7 +26,9 @@ from typing import BinaryIO
 import hiredis
 
 from respserver.keyspace.lists import ListValue
-from respserver.resp.encoder import encode_into
+from respserver.keyspace.sets import SetValue
+from respserver.keyspace.zsets import ZSetValue
+from respserver.resp.encoder import encode_into, format_double
 
 HEADER = b"#respserver:%d:%08x\r\n"
 _HEADER = re.compile(rb"#respserver:([0-9]{1,12}):([0-9a-f]{8})\r\n")
@@ -129,12 +131,14 @@ _SNAPSHOT_CHUNK = 1 << 20
 
 
 def snapshot(
-    databases: Iterable[tuple[int, dict[bytes, bytes | dict | ListValue], dict[bytes, int]]],
+    databases: Iterable[
+        tuple[int, dict[bytes, bytes | dict | ListValue | SetValue | ZSetValue], dict[bytes, int]]
+    ],
     now_ms: int,
 ) -> Iterator[bytes]:
     """The data set as chunks of the commands that rebuild it (what a rewrite writes): SET,
-    HSET or RPUSH per key, PEXPIREAT for a time to live; keys already past theirs are left
-    out."""
+    HSET, RPUSH, SADD or ZADD per key, PEXPIREAT for a time to live; keys already past theirs are
+    left out."""
     out = bytearray()
     for number, data, expires in databases:
         if not data:
@@ -148,6 +152,11 @@ def snapshot(
                 commands = [[b"SET", key, value]]
             elif type(value) is ListValue:
                 commands = _in_groups(b"RPUSH", key, list(value), REWRITE_ITEMS_PER_CMD)
+            elif type(value) is SetValue:
+                commands = _in_groups(b"SADD", key, list(value), REWRITE_ITEMS_PER_CMD)
+            elif type(value) is ZSetValue:  # %.17g scores: each reads back as the same double
+                pairs = [x for m, score in value.items() for x in (format_double(score), m)]
+                commands = _in_groups(b"ZADD", key, pairs, 2 * REWRITE_ITEMS_PER_CMD)
             else:
                 fields = [x for pair in value.items() for x in pair]
                 commands = _in_groups(b"HSET", key, fields, 2 * REWRITE_ITEMS_PER_CMD)

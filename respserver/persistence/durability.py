@@ -152,11 +152,15 @@ class Persistence:
     # -- the path of a write --------------------------------------------------------------------
 
     def feed(self, db: int, commands: list[list[bytes]]) -> None:
-        """Log ``commands``, run on database ``db``; a no-op with the AOF off."""
+        """Log ``commands``, run on database ``db``; a no-op with the AOF off. A write logged
+        as several commands (SPOP with a count: an SREM per member) is wrapped in MULTI/EXEC
+        outside a transaction, as Redis 7.0 propagates it."""
         if self.aof is None:
             return
         if self._exec is not None:
             self._exec.append((db, commands))
+        elif len(commands) > 1:
+            self.aof.feed(db, [_MULTI, *commands, _EXEC])
         else:
             self.aof.feed(db, commands)
 

@@ -5,16 +5,18 @@ BGSAVE (in a worker thread or process) and start-up loading can all share it.
 
 Writing (``write_rdb``) produces what Redis 7.0.15 writes with ``rdbcompression no``: the same
 AUX fields, SELECTDB + RESIZEDB per database, EXPIRETIME_MS, strings (integer-encoded when they
-are canonical 32-bit integers, as Redis does) and every hash as RDB_TYPE_HASH, then EOF and the
-CRC64 (Jones polynomial, Redis's variant). Redis converts small hashes to listpacks on load.
+are canonical 32-bit integers, as Redis does), every hash as RDB_TYPE_HASH, every list and set
+as the plain RDB_TYPE_LIST and RDB_TYPE_SET, then EOF and the CRC64 (Jones polynomial, Redis's
+variant). Redis converts small hashes to listpacks and small all-integer sets to intsets on load.
 
 Reading (``read_rdb``) accepts that and what redis-server 7.0 writes by default: LZF-compressed
-and integer-encoded strings, hashes as listpack, ziplist, zipmap or hash table, EXPIRETIME in
-seconds or ms, LRU/LFU hints (skipped), AUX fields (skipped) and function libraries (skipped:
-respserver has no functions). Versions 1 to 12 are accepted: the encodings respserver can hold
-did not change in 11 (7.2) or 12 (7.4). A type respserver cannot hold (list, set, sorted set,
-stream, module, hash with field expiry) and any damage raise ``RDBError``, never anything else.
-The compact encodings found inside strings (LZF, listpack, ziplist, zipmap) are decoded by
+and integer-encoded strings, hashes as listpack, ziplist, zipmap or hash table, lists (quicklist,
+ziplist, plain), sets as hash table or intset, EXPIRETIME in seconds or ms, LRU/LFU hints
+(skipped), AUX fields (skipped) and function libraries (skipped: respserver has no functions).
+Versions 1 to 12 are accepted: the encodings respserver can hold did not change in 11 (7.2) or
+12 (7.4). A type or encoding respserver cannot hold (sorted set, stream, module, hash with field
+expiry, 7.2's listpack sets) and any damage raise ``RDBError``, never anything else. The compact
+encodings found inside strings (LZF, listpack, ziplist, zipmap, intset) are decoded by
 ``respserver/rdb_encodings.py``.
 
 Damage and the checksum: the CRC64 sits at the end, so ``read_rdb`` (a generator, reading the
@@ -29,6 +31,7 @@ a master); ``load_rdb(now_ms=...)`` drops them.
 
 from __future__ import annotations
 
+import io
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,8 +41,12 @@ from typing import BinaryIO
 import anycrc
 
 from respserver.keyspace.lists import ListValue
+from respserver.keyspace.sets import SetValue
+from respserver.keyspace.zsets import ZSetValue
+from respserver.numbers import strtod
 from respserver.persistence.rdb_encodings import (
     INT8_STRINGS,
+    intset_items,
     listpack_items,
     lzf_decompress,
     signed_le,
@@ -47,7 +54,7 @@ from respserver.persistence.rdb_encodings import (
     zipmap_items,
 )
 
-Value = bytes | dict[bytes, bytes] | ListValue
+Value = bytes | dict[bytes, bytes] | ListValue | SetValue | ZSetValue
 Entry = tuple[int, bytes, Value, int | None]
 DatabaseDump = tuple[int, dict[bytes, Value], dict[bytes, int]]
 
@@ -72,6 +79,7 @@ OP_EOF = 0xFF
 # Value types respserver can hold
 TYPE_STRING = 0
 TYPE_LIST = 1
+TYPE_SET = 2
 TYPE_HASH = 4
 TYPE_LIST_ZIPLIST = 10
 TYPE_LIST_QUICKLIST = 14
@@ -80,18 +88,17 @@ QUICKLIST_NODE_PLAIN, QUICKLIST_NODE_PACKED = 1, 2
 TYPE_HASH_ZIPMAP = 9
 TYPE_HASH_ZIPLIST = 13
 TYPE_HASH_LISTPACK = 16
+TYPE_SET_INTSET = 11
+TYPE_ZSET = 3
+TYPE_ZSET_2 = 5
+TYPE_ZSET_ZIPLIST = 12
+TYPE_ZSET_LISTPACK = 17
 
 # The ones it cannot, named for the error message
 UNSUPPORTED_TYPES = {
-    2: "set",
-    3: "zset",
-    5: "zset (zset_2 encoding)",
     6: "module (pre-GA encoding)",
     7: "module",
-    11: "set (intset encoding)",
-    12: "zset (ziplist encoding)",
     15: "stream",
-    17: "zset (listpack encoding)",
     19: "stream (listpacks_2 encoding)",
     20: "set (listpack encoding)",
     21: "stream (listpacks_3 encoding)",
@@ -258,20 +265,75 @@ def _write_database(
 def _write_entry(buf: bytearray, key: bytes, value: Value, expire: int | None) -> None:
     if expire is not None:
         buf += struct.pack("<Bq", OP_EXPIRETIME_MS, expire)
-    if type(value) is bytes:
-        buf.append(TYPE_STRING)
-        _put_strings(buf, (key, value))
-        return
-    if type(value) is ListValue:  # RDB_TYPE_LIST: plain, which Redis 7 still loads
-        buf.append(TYPE_LIST)
+    _write_value(buf, value, key)
+
+
+def _write_value(buf: bytearray, value: Value, key: bytes | None = None) -> None:
+    """The value's type byte, the key (in a file; a DUMP payload has none), then the value."""
+    kind = type(value)
+    buf.append(_TYPES[kind])
+    if key is not None:
         _put_strings(buf, (key,))
+    if kind is bytes:
+        _put_strings(buf, (value,))
+    elif kind is ListValue or kind is SetValue:
+        # The plain list and set types (a length, then the elements), which Redis 7 still
+        # loads (a small all-integer set becomes an intset there).
         buf += encode_length(len(value))
         _put_strings(buf, value)
-        return
-    buf.append(TYPE_HASH)
-    _put_strings(buf, (key,))
-    buf += encode_length(len(value))
-    _put_strings(buf, chain.from_iterable(value.items()))
+    elif kind is ZSetValue:
+        # RDB_TYPE_ZSET_2: members and binary doubles, the greatest first, as Redis writes it.
+        buf += encode_length(len(value))
+        for member, score in reversed(value.items()):
+            _put_strings(buf, (member,))
+            buf += struct.pack("<d", score)
+    else:
+        buf += encode_length(len(value))
+        _put_strings(buf, chain.from_iterable(value.items()))
+
+
+_TYPES = {
+    bytes: TYPE_STRING,
+    ListValue: TYPE_LIST,
+    SetValue: TYPE_SET,
+    ZSetValue: TYPE_ZSET_2,
+    dict: TYPE_HASH,
+}
+
+
+def dump_payload(value: Value) -> bytes:
+    """DUMP's serialization: the value as an RDB file holds it (without its key), then the
+    RDB version (2 bytes) and the CRC64 of all before it (8 bytes, little-endian)."""
+    buf = bytearray()
+    _write_value(buf, value)
+    buf += struct.pack("<H", RDB_VERSION)
+    buf += struct.pack("<Q", crc64(buf))
+    return bytes(buf)
+
+
+def payload_intact(payload: bytes) -> bool:
+    """Redis's verifyDumpPayload: a version this reader knows and a matching CRC64."""
+    if len(payload) < 10:
+        return False
+    version, crc = struct.unpack("<HQ", payload[-10:])
+    return version <= RDB_VERSION and crc64(payload[:-8]) == crc
+
+
+def load_payload(payload: bytes) -> Value:
+    """The value of an intact DUMP payload (redis-server's or ours); RDBError if it is not one
+    (an unknown type, damage, an empty collection)."""
+    parser = _Parser(io.BytesIO(payload[:-10]))
+    try:
+        kind = parser.src.byte()
+        if kind == TYPE_STRING:
+            return parser.string()
+        reader = parser.readers.get(kind)
+        value = None if reader is None else reader(b"", 0)
+    except (EOFError, ValueError, IndexError, struct.error) as exc:
+        raise RDBError(f"bad payload: {exc}", 0) from exc
+    if value is None:
+        raise RDBError("bad payload", 0)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,6 +427,12 @@ class _Parser:
             TYPE_LIST_ZIPLIST: self._ziplist_list,
             TYPE_LIST_QUICKLIST: self._quicklist,
             TYPE_LIST_QUICKLIST_2: self._quicklist_2,
+            TYPE_SET: self._set,
+            TYPE_SET_INTSET: self._intset,
+            TYPE_ZSET: self._zset,
+            TYPE_ZSET_2: self._zset_2,
+            TYPE_ZSET_ZIPLIST: self._blob_zset(ziplist_items, "ziplist"),
+            TYPE_ZSET_LISTPACK: self._blob_zset(listpack_items, "listpack"),
         }
 
     # -- primitives ---------------------------------------------------------------------------
@@ -552,6 +620,55 @@ class _Parser:
                 raise RDBError(f"bad quicklist node container {container} in key {_shown(key)}", at)
         return items or None
 
+    def _set(self, key: bytes, at: int) -> SetValue | None:
+        """RDB_TYPE_SET: a length, then the members (a repeated one is damage, as to Redis)."""
+        return _set_from_items(self._strings(self.length()), key, at)
+
+    def _intset(self, key: bytes, at: int) -> SetValue | None:
+        """RDB_TYPE_SET_INTSET: one intset."""
+        items = self._decoded(self.string(), intset_items, "intset", key, at)
+        return _set_from_items(items, key, at)
+
+    def _zset(self, key: bytes, at: int) -> ZSetValue | None:
+        """RDB_TYPE_ZSET (before Redis 3.0's ZSET_2): members, each with its score as text
+        behind a length byte (253 NaN, 254 +inf, 255 -inf)."""
+        items = []
+        for _ in range(self.length()):
+            member = self.string()
+            size = self.src.byte()
+            if size == 253:
+                raise RDBError(f"sorted set {_shown(key)} has a NaN score", at)
+            if size >= 254:
+                items.append((member, float("inf") if size == 254 else float("-inf")))
+            else:
+                items.append((member, _score(self.src.take(size), key, at)))
+        return _zset_from_items(items, key, at)
+
+    def _zset_2(self, key: bytes, at: int) -> ZSetValue | None:
+        """RDB_TYPE_ZSET_2: members, each with its score as a little-endian binary double."""
+        items = []
+        for _ in range(self.length()):
+            member = self.string()
+            (score,) = struct.unpack("<d", self.src.take(8))
+            if score != score:
+                raise RDBError(f"sorted set {_shown(key)} has a NaN score", at)
+            items.append((member, score))
+        return _zset_from_items(items, key, at)
+
+    def _blob_zset(
+        self, decode: Callable[[bytes], list[bytes]], encoding: str
+    ) -> Callable[[bytes, int], ZSetValue | None]:
+        """A reader for a sorted set serialised as one ziplist or listpack: member, score..."""
+
+        def read(key: bytes, at: int) -> ZSetValue | None:
+            flat = self._decoded(self.string(), decode, encoding, key, at)
+            if len(flat) % 2:
+                raise RDBError(f"sorted set {_shown(key)} has an odd number of elements", at)
+            scores = [_score(text, key, at) for text in flat[1::2]]
+            return _zset_from_items(list(zip(flat[::2], scores, strict=True)), key, at)
+
+        return read
+
     def _hash_table(self, key: bytes, at: int) -> dict[bytes, bytes] | None:
         return _hash_from_items(self._strings(2 * self.length()), key, at)
 
@@ -612,6 +729,30 @@ def _hash_from_items(items: list[bytes], key: bytes, at: int) -> dict[bytes, byt
     if len(h) * 2 != len(items):
         raise RDBError(f"hash {_shown(key)} has duplicate fields", at)
     return h or None
+
+
+def _set_from_items(items: list[bytes], key: bytes, at: int) -> SetValue | None:
+    """The members as a set; None for an empty set, which Redis skips."""
+    members = SetValue(items)
+    if len(members) != len(items):
+        raise RDBError(f"set {_shown(key)} has duplicate members", at)
+    return members or None
+
+
+def _score(text: bytes, key: bytes, at: int) -> float:
+    """A score written as text (ZSET, ziplist, listpack), read as Redis reads it (strtod)."""
+    parsed = strtod(text)
+    if parsed is None:
+        raise RDBError(f"sorted set {_shown(key)} has a bad score {text!r}", at)
+    return parsed[0]
+
+
+def _zset_from_items(items: list[tuple[bytes, float]], key: bytes, at: int) -> ZSetValue | None:
+    """The members and scores as a sorted set; None for an empty one, which Redis skips."""
+    zset = ZSetValue(items)
+    if len(zset) != len(items):
+        raise RDBError(f"sorted set {_shown(key)} has duplicate members", at)
+    return zset or None
 
 
 def read_rdb(inp: BinaryIO) -> Iterator[Entry]:

@@ -1,5 +1,6 @@
 """Redis's compact in-memory encodings, as RDB files carry them inside strings: LZF
-compression, and the listpack, ziplist and zipmap layouts of small hashes.
+compression, the listpack, ziplist and zipmap layouts of small hashes and lists, and the
+intset of small all-integer sets.
 
 Pure functions over ``bytes``, kept apart from ``rdb.py``'s file structure. Each one raises
 ValueError on damage (or IndexError / struct.error when an element claims bytes past the end);
@@ -188,3 +189,21 @@ def zipmap_items(blob: bytes) -> list[bytes]:
     if blob[0] < 0xFE and blob[0] * 2 != len(items):
         raise ValueError(f"header says {blob[0]} pairs, found {len(items) // 2}")
     return items
+
+
+_INTSET_FORMATS = {2: "h", 4: "i", 8: "q"}
+
+
+def intset_items(blob: bytes) -> list[bytes]:
+    """The members of an intset (small all-integer sets): 32-bit width of each integer (2,
+    4 or 8 bytes), 32-bit count, then the integers, little-endian, strictly ascending."""
+    width, count = struct.unpack_from("<II", blob)
+    code = _INTSET_FORMATS.get(width)
+    if code is None:
+        raise ValueError(f"integer width {width}")
+    if len(blob) != 8 + width * count:
+        raise ValueError(f"{len(blob)} bytes for {count} integers of {width} bytes")
+    numbers = struct.unpack_from(f"<{count}{code}", blob, 8)
+    if any(a >= b for a, b in zip(numbers, numbers[1:], strict=False)):
+        raise ValueError("integers out of order")
+    return [b"%d" % n for n in numbers]

@@ -3,16 +3,27 @@ RESP2 forms exactly as Redis degrades them."""
 
 from __future__ import annotations
 
+from math import copysign
+
 from respserver.errors import CommandError
 from respserver.resp.types import Encoded, NullArray, Push, RespSet, SimpleString, Verbatim
 
+_INF = float("inf")
+
 
 def format_double(value: float) -> bytes:
-    """Redis's ``%.17g`` rendering, with ``inf``/``-inf`` spelled as Redis spells them."""
-    if value != value:
+    """Redis's ``%.17g`` rendering, with ``inf``/``-inf`` spelled as Redis spells them; a
+    whole number below 1e17 (most scores) is printed as the integer it is, which is what
+    ``%.17g`` prints, at a third of the cost (but -0, which keeps its sign)."""
+    if value.is_integer():
+        if -1e17 < value < 1e17 and (value or copysign(1.0, value) > 0):
+            return b"%d" % value
+    elif value != value:
         return b"nan"
-    if value in (float("inf"), float("-inf")):
-        return b"inf" if value > 0 else b"-inf"
+    elif value == _INF:
+        return b"inf"
+    elif value == -_INF:
+        return b"-inf"
     return b"%.17g" % value
 
 
@@ -44,13 +55,21 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
         out += b"*%d\r\n" % len(reply)
         headers = _BULK_HEADERS
         for item in reply:
-            # Bulk strings inline: arrays of them are most of the long replies.
-            if type(item) is bytes and len(item) < 1024:
+            # Bulk strings inline: arrays of them are most of the long replies; and the
+            # scores of WITHSCORES replies.
+            kind = type(item)
+            if kind is bytes and len(item) < 1024:
                 out += headers[len(item)]
                 out += item
                 out += b"\r\n"
+            elif kind is float:
+                text = format_double(item)
+                out += b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text)
             else:
                 encode_into(out, item, resp3)
+    elif kind is float:
+        text = format_double(reply)
+        out += b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text)
     elif isinstance(reply, CommandError):
         # One line always, as Redis's addReplyErrorFormat makes it: user input may hold \r\n.
         text = reply.message.replace("\r", " ").replace("\n", " ")
@@ -75,9 +94,6 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
                 encode_into(out, value, resp3)
     elif kind is bool:
         out += (b"#t\r\n" if reply else b"#f\r\n") if resp3 else (b":1\r\n" if reply else b":0\r\n")
-    elif kind is float:
-        text = format_double(reply)
-        out += b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text)
     elif kind is RespSet or kind is Push:
         marker = (b"~" if kind is RespSet else b">") if resp3 else b"*"
         out += b"%s%d\r\n" % (marker, len(reply))

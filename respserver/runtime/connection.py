@@ -96,7 +96,7 @@ class Connection:
         """Called by the owner with a batch's replies (synchronously, in the owner's task);
         ``done`` is False when more of the batch's replies follow in a later round."""
         self.in_flight = not done
-        if not self.closed:
+        if replies and not self.closed:  # (none: a batch whose client blocked at once)
             self.server.net_output_bytes += len(replies)
             if self.outbox:
                 self.outbox += replies
@@ -146,7 +146,7 @@ class Connection:
             data = await receive()
             if not data:
                 await self._settle()  # a half-closed client still gets its replies
-                return
+                return  # (a blocked one is dropped: its wait ends with the session)
             server.net_input_bytes += len(data)
             try:
                 commands = parser.feed(data)
@@ -172,8 +172,9 @@ class Connection:
             view = view[await self._send_some(view) :]
 
     async def _settle(self) -> None:
-        """Wait until the batch in flight is applied and every reply is written."""
-        while self.in_flight or self.outbox:
+        """Wait until the batch in flight is applied and every reply is written, or its
+        client blocks (BLPOP...): a client gone need not wait for that."""
+        while (self.in_flight or self.outbox) and self.client.blocked is None:
             await self._park()
 
     async def _flush(self) -> None:

@@ -21,6 +21,7 @@ from respserver.core.dispatch import execute, run_batch
 from respserver.core.state import Client, Server
 from respserver.errors import CommandError, is_unknown_command
 from respserver.persistence.durability import LoadError, read_snapshot, replay_aof
+from respserver.resp.encoder import encode_into
 
 log = logging.getLogger("respserver")
 
@@ -58,9 +59,13 @@ class Owner:
         self._send, self._receive = trio.open_memory_channel(queue_size)
         self._unfinished: deque[Batch] = deque()  # batches that stopped at ROUND_OUTPUT
         self._late: deque[Callable[[], None]] = deque()  # posted jobs the full queue refused
+        # Where this round's replies go: delivered at once, or held for the AOF (``_commit``).
+        self._held: list[tuple[Deliver, bytearray, bool]] = []
+        server.blocking.on_unblocked = self._unblocked
 
     async def run(self) -> None:
         await self._load()
+        blocking = self.server.blocking
         async with self._receive:
             while True:
                 if self._unfinished:
@@ -70,22 +75,30 @@ class Owner:
                     item = self._next() or self._unfinished.popleft()
                 else:
                     try:
-                        item = await self._receive.receive()
+                        item = await self._wait(blocking.next_deadline())
                     except trio.EndOfChannel:
                         return
                 # Take everything already queued before yielding again: under load the
                 # replies then leave in bursts, with one scheduler round trip per burst, and
                 # with the AOF on, one write (and fsync) per burst.
-                held: list[tuple[Deliver, bytearray, bool]] = []
+                held = self._held = []
                 while self._late:
                     self._late.popleft()()
-                while True:
+                if blocking.clients:
+                    blocking.expire(time.monotonic())
+                while item is not None:
                     self._apply(item, held)
-                    try:
-                        item = self._receive.receive_nowait()
-                    except trio.WouldBlock:
-                        break
+                    item = self._next()
                 await self._commit(held)
+
+    async def _wait(self, deadline: float | None) -> Batch | Callable[[], None] | None:
+        """The next batch or job; None when the deadline (monotonic) of a blocked client
+        comes first."""
+        if deadline is None:
+            return await self._receive.receive()
+        with trio.move_on_at(trio.current_time() + deadline - time.monotonic()):
+            return await self._receive.receive()
+        return None
 
     def _next(self) -> Batch | Callable[[], None] | None:
         try:
@@ -94,18 +107,40 @@ class Owner:
             return None
 
     def _apply(self, item: Batch | Callable[[], None], held: list) -> None:
+        self._held = held
         if type(item) is not Batch:
             item()  # an owner job: the expiry cycle, persistence housekeeping
             return
-        out, ran = run_batch(item.client, item.commands)
+        client = item.client
+        out, ran = run_batch(client, item.commands)
+        if client.blocked is not None:
+            # Its blocking command waits; what it sent after waits behind it (``_unblocked``).
+            item.commands = item.commands[ran:]
+            client.blocked.resume = item
+            self._out(item.deliver, out, False)  # even empty: the connection looks again
+            return
         done = ran == len(item.commands)
         if not done:
             item.commands = item.commands[ran:]
             self._unfinished.append(item)
+        self._out(item.deliver, out, done)
+
+    def _out(self, deliver: Deliver, out: bytearray, done: bool) -> None:
         if self.server.persistence.aof is None:
-            item.deliver(out, done)
+            deliver(out, done)
         else:
-            held.append((item.deliver, out, done))  # replies wait for the log
+            self._held.append((deliver, out, done))  # replies wait for the log
+
+    def _unblocked(self, client: Client, reply: object, batch: Batch) -> None:
+        """A blocked client's wait ended (served, timed out, CLIENT UNBLOCK): its reply goes
+        out, and the rest of its batch runs after what is queued, as Redis reprocesses an
+        unblocked client's input before it sleeps."""
+        done = not batch.commands
+        if not done:
+            self._unfinished.append(batch)
+        out = bytearray()
+        encode_into(out, reply, client.resp == 3)
+        self._out(batch.deliver, out, done)
 
     async def _commit(self, held: list) -> None:
         """Write the round's writes to the AOF (and fsync them under ``appendfsync always``)

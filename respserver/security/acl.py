@@ -454,6 +454,18 @@ class User:
                     worst = denied
         raise worst
 
+    def may_read_every_key(self, spec: Command, argv: list[bytes]) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess: some selector that allows this command
+        line also lets it read any key (SORT's BY and GET read keys the data names)."""
+        for selector in self.selectors:
+            try:
+                selector.check(spec, argv)
+            except Denied:
+                continue
+            if selector.all_keys or any(p == b"*" and f & READ for p, f in selector.patterns):
+                return True
+        return False
+
     @property
     def reads_every_key(self) -> bool:
         return any(s.all_keys for s in self.selectors)

@@ -41,6 +41,8 @@ from typing import Protocol
 from respserver.config import Config
 from respserver.keyspace.database import Database, Listener, Value
 from respserver.keyspace.lists import ListValue
+from respserver.keyspace.sets import SetValue
+from respserver.keyspace.zsets import ZSetValue
 from respserver.persistence.durability import Persistence
 
 log = logging.getLogger("respserver")
@@ -56,6 +58,12 @@ HASH_COST = 120  # an empty hash's dict
 FIELD_COST = 110  # per hash field: two bytes objects and a dict entry, beyond their lengths
 LIST_COST = 800  # an empty list: its object and its deque's first block
 ELEMENT_COST = 49  # per list element: a bytes object and its deque slot, beyond its length
+SET_COST = 200  # an empty set: its SetValue, list and dict
+MEMBER_COST = 105  # per set member: a bytes object, its list slot, dict entry and place int
+ZSET_COST = 424  # an empty sorted set: its ZSetValue, dict and SortedList
+# per sorted-set member: a bytes object, a float, a (score, member) tuple, a dict entry and a
+# sorted-list slot, beyond its length
+SCORED_MEMBER_COST = 174
 EXPIRE_COST = 72  # an entry in the expires dict and its int
 # While maxmemory is set, each key also costs its eviction bookkeeping (KeyTable's slot,
 # array entries, size and stamp), more with a TTL; counted too, as it is memory the data uses.
@@ -66,6 +74,9 @@ BIG_HASH = 16  # fields from which a hash's size is extrapolated between measure
 POOL_SIZE = 16  # Redis's EVPOOL_SIZE
 LFU_INIT = 5  # the counter a new key starts with (LFU_INIT_VAL)
 CRON_BUDGET = 0.025  # seconds of eviction per cron tick once a command's own budget ran out
+# LRU stamps are ticks, timed by marks the cron sets a second apart (OBJECT IDLETIME); past
+# this many, the older half is thinned to every other mark.
+CLOCK_MARKS = 1 << 16
 
 OK, RUNNING, FAIL = range(3)  # performEvictions' EVICT_OK, EVICT_RUNNING, EVICT_FAIL
 
@@ -93,15 +104,22 @@ def shallow_size(key: bytes, value: Value) -> int:
         return KEY_COST + STRING_COST + len(key)
     if kind is ListValue:
         return KEY_COST + LIST_COST + len(key) + len(value) * ELEMENT_COST
+    if kind is SetValue:
+        return KEY_COST + SET_COST + len(key) + len(value) * MEMBER_COST
+    if kind is ZSetValue:
+        return KEY_COST + ZSET_COST + len(key) + len(value) * SCORED_MEMBER_COST
     return KEY_COST + HASH_COST + len(key) + len(value) * FIELD_COST
 
 
 def payload(value: Value) -> int:
-    """The bytes a value holds (a string's, a hash's fields and values, a list's elements)."""
+    """The bytes a value holds (a string's, a hash's fields and values, a list's elements,
+    a set's or sorted set's members)."""
     kind = type(value)
     if kind is bytes:
         return len(value)
-    return value.payload() if kind is ListValue else hash_payload(value)
+    if kind is ListValue or kind is SetValue or kind is ZSetValue:
+        return value.payload()
+    return hash_payload(value)
 
 
 def value_size(key: bytes, value: Value, volatile: bool) -> int:
@@ -249,6 +267,7 @@ class Memory:
         self.decay_time = 1
         self.minutes = 0  # Redis's LFUGetTimeInMinutes, refreshed by the cron
         self._ticks = itertools.count(1)  # the LRU clock: a tick per access orders them all
+        self.clock: list[tuple[int, float]] = []  # LRU: (tick, time.monotonic()) marks
         self._next_db = 0  # random policies visit the databases in turn
         self.running = False  # over the limit after a command's time budget: the cron goes on
         self.evicted = 0
@@ -285,6 +304,8 @@ class Memory:
         if policy != self.policy or stamping != self.stamping:
             self.policy, self.stamping, self.lfu = policy, stamping, policy in _LFU
             self.pool.clear()
+            if stamping and not self.lfu:
+                self._mark_clock(force=True)  # before the fresh stamps: they are timed from now
             for table in self.tables or ():
                 table.access[:] = [self.fresh_stamp()] * len(table.access)
             for index, db in enumerate(server.databases):
@@ -308,6 +329,22 @@ class Memory:
         if self.policy in _LFU:
             return self.minutes << 8 | LFU_INIT
         return 0
+
+    def _mark_clock(self, force: bool = False) -> None:
+        """Mark the LRU clock's tick now, a second after the last mark (or at once)."""
+        clock, now = self.clock, time.monotonic()
+        if force or not clock or now - clock[-1][1] >= 1:
+            clock.append((next(self._ticks), now))
+            if len(clock) > CLOCK_MARKS:
+                del clock[1 : CLOCK_MARKS // 2 : 2]  # the first mark stays
+
+    def idle_seconds(self, stamp: int) -> int:
+        """OBJECT IDLETIME under an LRU policy: the seconds since the last clock mark before
+        the access ``stamp`` records (to the second, as Redis's LRU clock)."""
+        before = bisect.bisect_left(self.clock, (stamp,)) - 1
+        if before < 0:
+            return 0
+        return int(time.monotonic() - self.clock[before][1])
 
     def touched(self, stamp: int) -> int:
         """The access stamp after one more access (updateLFU for LFU)."""
@@ -551,6 +588,8 @@ class Memory:
     def cron(self) -> None:
         """Refresh the LFU minutes; carry on an eviction a command's time budget cut short."""
         self.minutes = (int(time.time()) // 60) & 65535
+        if self.stamping and not self.lfu:
+            self._mark_clock()
         if self.running:
             deadline = time.monotonic() + CRON_BUDGET
             while self.perform() == RUNNING and time.monotonic() < deadline:

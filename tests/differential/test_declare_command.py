@@ -82,7 +82,9 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
     counted = [(ks.index, *ks.keynum, ks.keystep) for ks in spec.key_specs if ks.keynum]
     assert ([kw["key_count"]] if "key_count" in kw else []) == counted
     assert kw.get("key_flags", "") == " | ".join(" ".join(ks.flags) for ks in spec.key_specs)
-    assert kw.get("key_notes", "") == " | ".join(ks.notes for ks in spec.key_specs).strip(" |")
+    notes = " | ".join(ks.notes for ks in spec.key_specs).strip(" |")
+    assert kw.get("key_notes", "").strip(" |") == notes
+    assert kw.get("unknown_keys", 0) == sum(ks.unknown for ks in spec.key_specs)
     flags = kw.get("flags", "").split()
     assert _categories(flags, kw["group"], kw.get("categories")) == spec.categories
     written = argument_count(parse_syntax(kw["syntax"], len(spec.key_specs)))

@@ -4,11 +4,11 @@ byte, scripted and as random sequences (a hypothesis state machine over a few ke
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from tests.conftest import Diff
+from tests.helpers.differential import run_on_both
 
 pytestmark = pytest.mark.differential
 
@@ -295,18 +295,4 @@ class ListMachine(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_random_list_commands_match_redis(resp_port, redis_port, protocol):
-    class Machine(ListMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.diff = Diff(resp_port, redis_port, protocol)  # flushes both
-
-        def teardown(self) -> None:
-            self.diff.close()
-
-    Machine.TestCase.settings = settings(
-        max_examples=60,
-        stateful_step_count=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
-    Machine.TestCase().runTest()
+    run_on_both(ListMachine, resp_port, redis_port, protocol)

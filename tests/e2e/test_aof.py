@@ -29,6 +29,7 @@ from tests.helpers.persistence import (
     logged,
     persistent,
     port_of,
+    rewrite_done,
     wait_loaded,
 )
 
@@ -50,6 +51,7 @@ def test_every_kind_of_write_survives_a_restart(tmp_path):
     assert [b"SET", b"float", b"1.102", b"KEEPTTL"] in commands
     assert [b"HSET", b"h", b"f", b"0.1"] in commands
     assert [b"DEL", b"doomed"] in commands
+    assert [b"ZPOPMAX", b"zlex", b"1"] in commands and b"ZMPOP" not in names
     assert all(argv[3] == b"PXAT" for argv in commands if argv[0] == b"SET" and len(argv) > 3
                and argv[3] != b"KEEPTTL")  # fmt: skip
     multi = commands.index([b"MULTI"])
@@ -82,6 +84,15 @@ writes = st.one_of(
         st.one_of(st.integers(-5, 0), st.integers(60_000, 100_000)).map(str),
     ),
     st.tuples(st.just("PERSIST"), keys),
+    st.tuples(st.sampled_from(["SADD", "SREM"]), keys, values, values),
+    # Chance picks the members; logged as SREMs (in MULTI/EXEC when several) or DEL.
+    st.tuples(st.just("SPOP"), keys, st.sampled_from(["1", "2", "5"])),
+    st.tuples(st.just("SMOVE"), keys, keys, values),
+    st.tuples(st.just("ZADD"), keys, st.sampled_from(["1", "-2.5", "inf", "0.1"]), values),
+    st.tuples(st.sampled_from(["ZINCRBY"]), keys, st.sampled_from(["1.1", "-inf"]), values),
+    st.tuples(st.sampled_from(["ZPOPMIN", "ZPOPMAX"]), keys, st.sampled_from(["1", "3"])),
+    st.tuples(st.sampled_from(["ZUNIONSTORE", "ZINTERSTORE"]), keys, st.just("2"), keys, keys),
+    st.tuples(st.sampled_from(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), keys, keys, keys),
     st.tuples(st.just("RENAME"), keys, keys),
     st.tuples(st.just("COPY"), keys, keys, st.just("DB"), st.sampled_from(["0", "1"])),
     st.tuples(st.just("MOVE"), keys, st.sampled_from(["0", "1"])),
@@ -375,14 +386,6 @@ def test_check_aof_reports_and_fixes_damage(tmp_path):
 
 
 # --- rewriting ------------------------------------------------------------------------------
-
-
-def rewrite_done(r: redis.Redis, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while (info := r.info("persistence"))["aof_rewrite_in_progress"]:
-        assert time.monotonic() < deadline, "the rewrite never finished"
-        time.sleep(0.01)
-    return info
 
 
 def test_bgrewriteaof_compacts_and_keeps_the_writes_made_meanwhile(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import threading
 
 import pytest
 import redis
@@ -116,3 +117,48 @@ def test_redis_benchmark_completes_without_errors(resp_port):
     names = {name for name, _ in rates}
     assert {"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "HSET"} <= names, out
     assert "error" not in out.lower(), out
+
+
+def test_redis_py_workers_block_and_are_woken_in_order(client, resp_port):
+    """Worker threads wait in BLPOP/BLMOVE (redis-py's own timeouts) and each job reaches one
+    worker once; a wait with nothing to take times out as redis-py expects (None)."""
+    got: list[tuple[str, str]] = []
+    workers = []
+    for i in range(4):
+        protocol = client.connection_pool.connection_kwargs.get("protocol", 3)
+        r = redis.Redis(port=resp_port, protocol=protocol, decode_responses=True)
+
+        def work(r=r, i=i) -> None:
+            while (item := r.blmove("jobs", f"doing:{i}", 0.5, "RIGHT", "LEFT")) is not None:
+                got.append((f"w{i}", item))
+                r.lrem(f"doing:{i}", 1, item)
+            r.close()
+
+        workers.append(threading.Thread(target=work))
+    for worker in workers:
+        worker.start()
+    for n in range(200):
+        client.lpush("jobs", f"job{n}")
+    for worker in workers:
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    assert sorted(item for _, item in got) == sorted(f"job{n}" for n in range(200))
+    assert client.blpop(["nothing"], timeout=0.05) is None
+    assert client.llen("jobs") == 0
+
+
+def test_redis_py_asyncio_blpop_wakes_on_a_push(resp_port):
+    async def main() -> tuple:
+        waiter = redis.asyncio.Redis(port=resp_port, decode_responses=True)
+        pusher = redis.asyncio.Redis(port=resp_port, decode_responses=True)
+        await pusher.delete("aq")
+        task = asyncio.ensure_future(waiter.blpop(["aq"], timeout=5))
+        while (await pusher.info("clients"))["blocked_clients"] == 0:
+            await asyncio.sleep(0.005)
+        await pusher.rpush("aq", "hello")
+        result = await task
+        await waiter.aclose()
+        await pusher.aclose()
+        return result
+
+    assert list(asyncio.run(main())) == ["aq", "hello"]

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+import hiredis
 import redis
 import trio
 
@@ -52,6 +53,10 @@ def dump(port: int, databases: int = 16) -> dict:
                 value = r.get(key)
             elif kind == b"list":
                 value = r.lrange(key, 0, -1)
+            elif kind == b"set":
+                value = r.smembers(key)
+            elif kind == b"zset":
+                value = r.zrange(key, 0, -1, withscores=True, score_cast_func=bytes)
             else:
                 value = r.hgetall(key)
             found[(number, key)] = (kind, value, r.pexpiretime(key))
@@ -68,6 +73,17 @@ def logged(directory: Path) -> list[list[bytes]]:
     with open(path, "rb") as file:
         items = list(aof.read_chunks(file, path.stat().st_size))
     return [argv for _, commands in items for argv in commands]
+
+
+def redis_logged(directory: Path) -> list[list[bytes]]:
+    """The commands of redis-server 7.0's incremental AOF file (in its appendonlydir)."""
+    (path,) = (directory / "appendonlydir").glob("*.incr.aof")
+    reader = hiredis.Reader()
+    reader.feed(path.read_bytes())
+    commands = []
+    while (argv := reader.gets()) is not False:
+        commands.append(argv)
+    return commands
 
 
 def every_kind_of_write(r: redis.Redis) -> None:
@@ -126,6 +142,38 @@ def every_kind_of_write(r: redis.Redis) -> None:
     r.lpop("emptied")
     r.rpush("mpop", "a", "b", "c")
     r.execute_command("LMPOP", 2, "nolist", "mpop", "RIGHT", "COUNT", 2)  # logged as RPOP
+    r.sadd("set", "a", "b", "c", "d", "1", "-2", "x" * 70)
+    r.srem("set", "b", "absent")
+    r.spop("set")  # logged as SREM
+    r.spop("set", 2)  # logged as two SREMs in MULTI/EXEC
+    r.sadd("ints", *range(300))  # more than one AOF rewrite command
+    r.smove("ints", "moved", "7")
+    r.smove("ints", "moved", "8")
+    r.sadd("whole", "a", "b")
+    r.spop("whole", 5)  # the whole set: logged as DEL
+    r.sunionstore("union", "set", "moved")
+    r.sinterstore("inter", "union", "moved")
+    r.sdiffstore("diff", "moved", "set")
+    r.expire("union", 100)
+    r.zadd("z", {"a": 1, "b": 1.1, "c": -2.5, "d": float("inf"), "e": 1e-310, "x" * 70: 3})
+    r.zadd("z", {"a": 5, "new": 0}, nx=True)
+    r.zadd("z", {"a": 0.1}, gt=True, ch=True)
+    r.zadd("z", {"b": 2}, incr=True)  # logged as sent
+    r.zincrby("z", 0.2, "c")
+    r.zrem("z", "e", "absent")
+    r.zpopmin("z")
+    r.zpopmax("z", 2)
+    r.zadd("zbig", {b"m%d" % i: i / 3 for i in range(300)})  # more than one rewrite command
+    r.zremrangebyscore("zbig", 10, "(20")
+    r.zremrangebyrank("zbig", 0, 2)
+    r.zadd("zlex", {"a": 0, "b": 0, "c": 0, "d": 0})
+    r.zremrangebylex("zlex", "[b", "(d")
+    r.execute_command("ZMPOP", 2, "nozset", "zlex", "MAX", "COUNT", 1)  # logged as ZPOPMAX
+    r.zunionstore("zunion", {"z": 2, "zlex": 1}, aggregate="MAX")
+    r.zinterstore("zinter", ["zbig", "zunion"])
+    r.zdiffstore("zdiff", ["zbig", "z"])
+    r.zrangestore("zrange", "zbig", 5, 30, byscore=True, offset=2, num=10)
+    r.expire("zunion", 100)
     db4.close()
 
 
@@ -154,6 +202,14 @@ def load_error(directory: Path, **config: str) -> str | None:
 
 def snapshotting(directory: Path, **config: str) -> ServerThread:
     return ServerThread(port=0, config={"dir": str(directory), **config})
+
+
+def rewrite_done(r: redis.Redis, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while (info := r.info("persistence"))["aof_rewrite_in_progress"]:
+        assert time.monotonic() < deadline, "the rewrite never finished"
+        time.sleep(0.01)
+    return info
 
 
 def saved(r: redis.Redis, saves: int, timeout: float = 20) -> dict:

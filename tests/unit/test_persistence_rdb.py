@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from respserver.keyspace.sets import SetValue
 from respserver.persistence import rdb
 from respserver.persistence.rdb import RDBError, crc64, encode_length, load_rdb, read_rdb
 from respserver.persistence.rdb_encodings import lzf_decompress
@@ -144,12 +145,17 @@ def hashes(draw: st.DrawFn) -> dict[bytes, bytes]:
     return {field: draw(strings) for field in fields}
 
 
+def sets() -> st.SearchStrategy[SetValue]:
+    return st.builds(SetValue, st.lists(strings, min_size=1, max_size=600, unique=True))
+
+
 @st.composite
 def databases(draw: st.DrawFn) -> list[rdb.DatabaseDump]:
     numbers = draw(st.lists(st.integers(0, 15), max_size=4, unique=True))
     result = []
     for number in numbers:
-        data = draw(st.dictionaries(strings, st.one_of(strings, hashes()), max_size=8))
+        values = st.one_of(strings, hashes(), sets())
+        data = draw(st.dictionaries(strings, values, max_size=8))
         expiring = draw(st.lists(st.sampled_from(sorted(data)), unique=True)) if data else []
         expires = {key: NOW + draw(st.integers(1, 2**40)) for key in expiring}
         result.append((number, data, expires))
@@ -281,6 +287,48 @@ def test_damaged_ziplist(blob: bytes, what: str) -> None:
     expect_error(rdb_file(entry(rdb.TYPE_HASH_ZIPLIST, b"k", raw_string(blob))), what)
 
 
+def intset(width: int, numbers: list[int]) -> bytes:
+    code = {2: "h", 4: "i", 8: "q"}[width]
+    return struct.pack(f"<II{len(numbers)}{code}", width, len(numbers), *numbers)
+
+
+def test_sets_plain_and_intsets_of_every_width() -> None:
+    body = (
+        entry(rdb.TYPE_SET_INTSET, b"i2", raw_string(intset(2, [-3, 1, 2])))
+        + entry(rdb.TYPE_SET_INTSET, b"i4", raw_string(intset(4, [-70000, 5])))
+        + entry(rdb.TYPE_SET_INTSET, b"i8", raw_string(intset(8, [-(2**63), 2**63 - 1])))
+        + entry(rdb.TYPE_SET, b"plain", encode_length(2) + raw_string(b"a") + raw_string(b"1"))
+        + entry(rdb.TYPE_SET, b"empty", encode_length(0))  # skipped, as Redis does
+        + entry(rdb.TYPE_SET_INTSET, b"empty2", raw_string(intset(2, [])))
+    )
+    members = {
+        b"i2": [b"-3", b"1", b"2"],
+        b"i4": [b"-70000", b"5"],
+        b"i8": [b"-9223372036854775808", b"9223372036854775807"],
+        b"plain": [b"a", b"1"],
+    }
+    assert as_dumps(read(rdb_file(body))) == {0: ({k: SetValue(v) for k, v in members.items()}, {})}
+
+
+@pytest.mark.parametrize(
+    ("blob", "what"),
+    [
+        (struct.pack("<II", 3, 0), "bad intset in key b'k': integer width 3"),
+        (intset(2, [1, 2])[:-1], "11 bytes for 2 integers of 2 bytes"),
+        (intset(4, [2, 1]), "integers out of order"),
+        (intset(8, [1, 1]), "integers out of order"),
+        (b"\x02\x00", "bad intset in key b'k': an element runs past the end"),
+    ],
+)
+def test_damaged_intset(blob: bytes, what: str) -> None:
+    expect_error(rdb_file(entry(rdb.TYPE_SET_INTSET, b"k", raw_string(blob))), what)
+
+
+def test_a_set_member_twice_is_damage() -> None:
+    twice = encode_length(2) + raw_string(b"a") * 2
+    expect_error(rdb_file(entry(rdb.TYPE_SET, b"k", twice)), r"set b'k' has duplicate members")
+
+
 def test_empty_hashes_are_skipped_as_redis_does() -> None:
     body = entry(rdb.TYPE_HASH, b"h0", b"\x00") + entry(
         rdb.TYPE_HASH_ZIPLIST, b"z0", raw_string(ziplist([]))
@@ -314,7 +362,10 @@ def test_module_data_and_unknown_opcodes_are_refused() -> None:
 
 
 def test_unsupported_types_name_the_type_and_key() -> None:
-    expect_error(rdb_file(entry(2, b"myset", b"\x01\x01x")), r"key b'myset' has type set, unsup")
+    expect_error(
+        rdb_file(entry(20, b"myset", raw_string(b"x"))),
+        r"key b'myset' has type set \(listpack encoding\), unsup",
+    )
 
 
 # -- lzf --------------------------------------------------------------------------------------

@@ -86,20 +86,30 @@ def _flatten(args: tuple[Arg, ...]) -> Iterator[Arg]:
 @pytest.mark.parametrize("name", NAMES)
 def test_key_specs_follow_the_key_triple(name):
     spec = find(name)
-    if "movablekeys" in spec.flags:  # keys an argument counts: no legacy triple, as in Redis
-        assert (spec.first_key, spec.last_key, spec.key_step) == (0, 0, 0)
-        assert [ks.keynum is not None for ks in spec.key_specs] == [True]
+    known = tuple(ks for ks in spec.key_specs if not ks.unknown)  # SORT's: found by getkeys
+    if spec.getkeys is None:
+        assert known == spec.key_specs
+    if any(ks.keynum is not None for ks in known):
+        # Keys an argument counts: no legacy triple, as in Redis, but for a fixed key before
+        # them (ZUNIONSTORE's destination), which the triple names alone.
+        *fixed, counted = known
+        assert counted.keynum is not None and [ks.keynum for ks in fixed] == [None] * len(fixed)
+        triple = (fixed[0].index, fixed[0].index, 1) if fixed else (0, 0, 0)
+        assert (spec.first_key, spec.last_key, spec.key_step) == triple
         return
     if spec.first_key == 0:
-        assert spec.key_specs == ()
+        assert known == ()
         return
-    first = spec.key_specs[0]
+    first = known[0]
     assert first.index == spec.first_key
-    if len(spec.key_specs) == 1 and spec.last_key < 0:
+    if len(known) == 1 and spec.last_key < 0:
         assert (first.lastkey, first.keystep) == (spec.last_key, spec.key_step)
     else:
-        last = spec.key_specs[-1]
-        assert last.index + last.lastkey == spec.last_key
+        last = known[-1]
+        if last.lastkey < 0:  # a fixed key, then a range to the end (SINTERSTORE's sources)
+            assert (last.lastkey, last.keystep) == (spec.last_key, spec.key_step)
+        else:
+            assert last.index + last.lastkey == spec.last_key
     indexes = {a.key_spec_index for a in _flatten(spec.arguments) if a.type == "key"}
     assert indexes <= set(range(len(spec.key_specs)))
 
