@@ -215,46 +215,46 @@ def test_inside_multi_a_blocking_command_does_not_wait(clients, command):
     clients.call("a", "EXEC")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("BLPOP", "q", "r", 0),
-        ("BRPOP", "q", 0),
-        ("BLMPOP", 0, 2, "q", "r", "LEFT", "COUNT", 2),
-        ("BLMPOP", 0, 1, "q", "RIGHT", "COUNT", 9),
-        ("BLMOVE", "q", "d", "RIGHT", "LEFT", 0),
-        ("BLMOVE", "q", "q", "LEFT", "RIGHT", 0),
-        ("BRPOPLPUSH", "q", "d", 0),
-    ],
+_LISTS = (
+    ("RPUSH", "q", "a", "b", "c"),
+    ("RPUSH", "q", "x", "y"),
+    [("LRANGE", key, 0, -1) for key in ("q", "d", "r")],
 )
-def test_each_command_served_at_once_and_after_waiting(clients, command):
-    clients.call("pusher", "RPUSH", "q", "a", "b", "c")
-    clients.call("a", *command)
-    clients.call("pusher", "DEL", "q")
-    clients.block("a", *command)
-    clients.call("pusher", "RPUSH", "q", "x", "y")
-    clients.read("a")
-    for key in ("q", "d", "r"):
-        clients.call("pusher", "LRANGE", key, 0, -1)
+_ZSETS = (
+    ("ZADD", "z", 1, "a", 2.5, "b", 3, "c"),
+    ("ZADD", "z", "-inf", "x", 1.1, "y"),
+    [("ZRANGE", "z", 0, -1, "WITHSCORES")],
+)
 
 
 @pytest.mark.parametrize(
-    "command",
+    ("command", "data"),
     [
-        ("BZPOPMIN", "z", "r", 0),
-        ("BZPOPMAX", "z", 0),
-        ("BZMPOP", 0, 2, "r", "z", "MIN", "COUNT", 2),
-        ("BZMPOP", 0, 1, "z", "MAX", "COUNT", 9),
+        (("BLPOP", "q", "r", 0), _LISTS),
+        (("BRPOP", "q", 0), _LISTS),
+        (("BLMPOP", 0, 2, "q", "r", "LEFT", "COUNT", 2), _LISTS),
+        (("BLMPOP", 0, 1, "q", "RIGHT", "COUNT", 9), _LISTS),
+        (("BLMOVE", "q", "d", "RIGHT", "LEFT", 0), _LISTS),
+        (("BLMOVE", "q", "q", "LEFT", "RIGHT", 0), _LISTS),
+        (("BRPOPLPUSH", "q", "d", 0), _LISTS),
+        (("BZPOPMIN", "z", "r", 0), _ZSETS),
+        (("BZPOPMAX", "z", 0), _ZSETS),
+        (("BZMPOP", 0, 2, "r", "z", "MIN", "COUNT", 2), _ZSETS),
+        (("BZMPOP", 0, 1, "z", "MAX", "COUNT", 9), _ZSETS),
     ],
 )
-def test_each_sorted_set_pop_served_at_once_and_after_waiting(clients, command):
-    clients.call("pusher", "ZADD", "z", 1, "a", 2.5, "b", 3, "c")
+def test_each_command_served_at_once_and_after_waiting(clients, command, data):
+    """``data``: the write that fills the key before, the one that wakes the client, and
+    the reads compared after."""
+    fill, wake, reads = data
+    clients.call("pusher", *fill)
     clients.call("a", *command)
-    clients.call("pusher", "DEL", "z")
+    clients.call("pusher", "DEL", fill[1])
     clients.block("a", *command)
-    clients.call("pusher", "ZADD", "z", "-inf", "x", 1.1, "y")
+    clients.call("pusher", *wake)
     clients.read("a")
-    clients.call("pusher", "ZRANGE", "z", 0, -1, "WITHSCORES")
+    for read in reads:
+        clients.call("pusher", *read)
 
 
 def test_a_sorted_set_wait_is_not_served_by_a_list_nor_a_list_wait_by_a_zset(clients):
