@@ -9,8 +9,6 @@ skips the sort), and ``#`` is the element itself.
 
 from __future__ import annotations
 
-from functools import cmp_to_key
-
 from respserver.core.state import Client
 from respserver.errors import SCORES_NOT_DOUBLES, SORT_DENIED, SYNTAX, WRONGTYPE, CommandError
 from respserver.keyspace.lists import ListValue
@@ -19,7 +17,6 @@ from respserver.keyspace.zsets import ZSetValue
 from respserver.numbers import strtod, to_int
 from respserver.registry import COMMANDS, command
 
-_C_SPACE = b" \t\n\v\f\r"
 _SKIPPED = {b"limit": 2, b"get": 1, b"by": 1}  # what sortGetKeys steps over
 
 
@@ -99,7 +96,7 @@ def _score(text: bytes) -> float:
     text = text.split(b"\0", 1)[0]
     if not text:
         return 0.0
-    parsed = strtod(text.lstrip(_C_SPACE)) if text.strip(_C_SPACE) else None
+    parsed = strtod(text.lstrip()) if text.strip() else None  # (bytes strip C's isspace)
     if parsed is None or parsed[1]:
         raise CommandError(SCORES_NOT_DOUBLES)
     return parsed[0]
@@ -139,18 +136,9 @@ def _sorted(ctx: Client, value: object, options: _Options) -> list[bytes]:
             )
     else:
         scores = {e: _score(_lookup(ctx, by, e) or b"") if by else _score(e) for e in elements}
-        ordered = sorted(elements, key=cmp_to_key(_numeric(scores)), reverse=options.desc)
+        # Equal scores by the elements' bytes, as Redis's sortCompare.
+        ordered = sorted(elements, key=lambda e: (scores[e], e), reverse=options.desc)
     return ordered[start : end + 1]
-
-
-def _numeric(scores: dict[bytes, float]):
-    def compare(a: bytes, b: bytes) -> int:
-        x, y = scores[a], scores[b]
-        if x != y:
-            return -1 if x < y else 1
-        return (a > b) - (a < b)  # equal scores: by the elements' bytes
-
-    return compare
 
 
 def _sort(ctx: Client, key: bytes, args: tuple[bytes, ...], readonly: bool) -> object:

@@ -87,7 +87,7 @@ class Owner:
                 if blocking.clients:
                     blocking.expire(time.monotonic())
                 while item is not None:
-                    self._apply(item, held)
+                    self._apply(item)
                     item = self._next()
                 await self._commit(held)
 
@@ -106,8 +106,7 @@ class Owner:
         except trio.WouldBlock:
             return None
 
-    def _apply(self, item: Batch | Callable[[], None], held: list) -> None:
-        self._held = held
+    def _apply(self, item: Batch | Callable[[], None]) -> None:
         if type(item) is not Batch:
             item()  # an owner job: the expiry cycle, persistence housekeeping
             return
@@ -243,7 +242,7 @@ class Owner:
                 item = self._receive.receive_nowait()
             except trio.WouldBlock:
                 return
-            self._apply(item, [])
+            self._apply(item)  # no AOF is open while loading: delivered at once
 
     async def submit(self, client: Client, commands: list[list[bytes]], deliver: Deliver) -> None:
         """Queue a batch; the owner calls ``deliver`` with its encoded replies as it applies
