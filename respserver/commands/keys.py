@@ -423,7 +423,10 @@ def _expire(
     ):
         return 0
     ctx.db.set_expire(key, when)
-    ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
+    if ctx.db.exists(key):
+        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
+    else:
+        ctx.propagate_as([b"DEL", key])  # already due: deleted now, logged as Redis logs it
     return 1
 
 
