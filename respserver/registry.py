@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # The order Redis prints flags and ACL categories in (addReplyFlagsForCommand, ACL categories).
@@ -66,6 +66,9 @@ class KeySpec:
     # Found by no rule COMMAND INFO can state (SORT's BY/GET and STORE keys): begin_search and
     # find_keys "unknown"; the command's ``getkeys`` finds them.
     unknown: bool = False
+    # Redis's begin_search "keyword": the key follows the first ``keyword`` found searching
+    # from argv[startfrom] (backwards from the end when negative); ``index`` is then unused.
+    keyword: tuple[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -148,6 +151,7 @@ def command(
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
     unknown_keys: int = 0,
+    keyword_keys: tuple[tuple[str, int], ...] = (),
     history: tuple[tuple[str, str], ...] = (),
     getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -159,9 +163,11 @@ def command(
     their notes, separated the same way. ``key_count`` declares keys whose number an argument
     gives instead, as (index, keynumidx, firstkey, keystep): the command is then flagged
     movablekeys and ``keys`` stays (0, 0, 0), as Redis shows it. The last ``unknown_keys``
-    parts of ``key_flags`` are specs Redis marks unknown (SORT's), found by ``getkeys``.
-    ``history`` is COMMAND DOCS' list of (version, change). ``getkeys`` refines the flags of a
-    ``variable_flags`` key spec from the arguments (SET reads its key only with GET).
+    parts of ``key_flags`` are specs Redis marks unknown (SORT's), found by ``getkeys``;
+    before them, one part per ``keyword_keys`` (keyword, startfrom) is a key found after a
+    keyword (GEORADIUS's STORE key). ``history`` is COMMAND DOCS' list of (version, change).
+    ``getkeys`` refines the flags of a ``variable_flags`` key spec from the arguments (SET
+    reads its key only with GET).
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -181,7 +187,7 @@ def command(
             categories=_categories(flags.split(), group, categories),
             tips=tuple(tips.split()),
             key_specs=_key_specs(
-                keys, flags.split(), key_flags, key_notes, key_count, unknown_keys
+                keys, flags.split(), key_flags, key_notes, key_count, unknown_keys, keyword_keys
             ),
             history=history,
             getkeys=getkeys,
@@ -306,6 +312,7 @@ def _key_specs(
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
     unknown_keys: int = 0,
+    keyword_keys: tuple[tuple[str, int], ...] = (),
 ) -> tuple[KeySpec, ...]:
     """Key specs from the legacy (first, last, step) triple and ``key_flags``' parts: one
     range spec; one spec per position when the keys sit at a few fixed places (RENAME's
@@ -318,14 +325,17 @@ def _key_specs(
     notes = [part.strip() for part in key_notes.split("|")] if key_notes else [""] * len(given)
     if len(notes) != len(given):
         raise ValueError(f"key_notes names {len(notes)} specs, key_flags {len(given)}")
-    if unknown_keys:
-        unknown = [
-            KeySpec(_ordered(f, KEY_FLAG_ORDER), 0, 0, 0, n, unknown=True)
-            for f, n in zip(given[-unknown_keys:], notes[-unknown_keys:], strict=True)
+    trailing = len(keyword_keys) + unknown_keys
+    if trailing:  # after the positional specs: keys after a keyword, then unknown ones
+        searches = [KeySpec((), 0, 0, 1, keyword=kw) for kw in keyword_keys]
+        searches += [KeySpec((), 0, 0, 0, unknown=True)] * unknown_keys
+        extra = [
+            replace(search, flags=_ordered(f, KEY_FLAG_ORDER), notes=n)
+            for search, f, n in zip(searches, given[-trailing:], notes[-trailing:], strict=True)
         ]
-        del given[-unknown_keys:], notes[-unknown_keys:]
+        del given[-trailing:], notes[-trailing:]
         known = _key_specs(keys, flags, "|".join(map(" ".join, given)), "|".join(notes), key_count)
-        return (*known, *unknown)
+        return (*known, *extra)
     specs: list[KeySpec] = []
     if key_count is not None:
         if "movablekeys" not in flags:
@@ -378,6 +388,9 @@ def keys_of(
     for ks in spec.key_specs:
         if ks.unknown:
             continue
+        if ks.keyword is not None:
+            found += [(p, ks.flags) for p in _after_keyword(ks.keyword, argv)]
+            continue
         if ks.keynum is not None:
             try:
                 found += [(p, ks.flags) for p in _counted_keys(ks, argv)]
@@ -388,6 +401,22 @@ def keys_of(
         last = len(argv) + ks.lastkey if ks.lastkey < 0 else ks.index + ks.lastkey
         found += [(p, ks.flags) for p in range(ks.index, last + 1, ks.keystep) if p < len(argv)]
     return found
+
+
+def _after_keyword(search: tuple[str, int], argv: list[bytes]) -> list[int]:
+    """The key after the first ``keyword`` met searching from argv[startfrom] toward the end
+    (from argv[len + startfrom] toward the start when negative), as Redis's keyword
+    begin_search; a keyword in the last place has no key after it and is not looked at."""
+    keyword, startfrom = search
+    if startfrom > 0:
+        places = range(startfrom, len(argv) - 1)
+    else:
+        places = range(len(argv) + startfrom, 1, -1)
+    wanted = keyword.lower().encode()
+    for i in places:
+        if 1 <= i < len(argv) and argv[i].lower() == wanted:
+            return [i + 1] if i + 1 < len(argv) else []
+    return []
 
 
 def _counted_keys(ks: KeySpec, argv: list[bytes]) -> range:

@@ -74,7 +74,12 @@ def _key_spec_info(ks: KeySpec) -> dict:
         info[b"begin_search"] = {b"type": b"unknown", b"spec": {}}
         info[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
         return info
-    info[b"begin_search"] = {b"type": b"index", b"spec": {b"index": ks.index}}
+    if ks.keyword is not None:
+        keyword, startfrom = ks.keyword
+        search = {b"keyword": keyword.encode(), b"startfrom": startfrom}
+        info[b"begin_search"] = {b"type": b"keyword", b"spec": search}
+    else:
+        info[b"begin_search"] = {b"type": b"index", b"spec": {b"index": ks.index}}
     if ks.keynum is not None:
         keynumidx, firstkey = ks.keynum
         spec = {b"keynumidx": keynumidx, b"firstkey": firstkey, b"keystep": ks.keystep}

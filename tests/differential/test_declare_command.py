@@ -85,6 +85,7 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
     notes = " | ".join(ks.notes for ks in spec.key_specs).strip(" |")
     assert kw.get("key_notes", "").strip(" |") == notes
     assert kw.get("unknown_keys", 0) == sum(ks.unknown for ks in spec.key_specs)
+    assert kw.get("keyword_keys", ()) == tuple(ks.keyword for ks in spec.key_specs if ks.keyword)
     flags = kw.get("flags", "").split()
     assert _categories(flags, kw["group"], kw.get("categories")) == spec.categories
     written = argument_count(parse_syntax(kw["syntax"], len(spec.key_specs)))
@@ -94,7 +95,7 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
 
 def test_what_the_registry_cannot_declare_is_reported(oracle):
     with pytest.raises(declare.Unsupported, match="key spec"):
-        declare.declaration(oracle, "georadius")  # its STORE key is found by a keyword
+        declare.declaration(oracle, "xread")  # its keys: a range after the keyword STREAMS
 
 
 def test_a_usage_line_that_misses_the_arity_is_flagged(oracle):
@@ -109,11 +110,17 @@ def test_a_usage_line_that_misses_the_arity_is_flagged(oracle):
         [b"zunionstore", b"dst", b"2", b"a", b"b", b"WEIGHTS", b"1", b"2"],
         [b"blmpop", b"0", b"2", b"a", b"b", b"LEFT"],
         [b"smove", b"src", b"dst", b"m"],
+        [b"georadius", b"k", b"0", b"0", b"1", b"m", b"STORE", b"a", b"storedist", b"b"],
+        [b"georadius", b"k", b"0", b"0", b"1", b"m", b"storedist", b"b", b"store", b"a", b"x"],
+        [b"georadius", b"k", b"0", b"0", b"1", b"STORE", b"m", b"STORE"],
+        [b"georadiusbymember", b"k", b"m", b"1", b"STORE", b"km", b"STORE", b"d"],
+        [b"georadiusbymember", b"k", b"m", b"1", b"km", b"STORE"],
     ],
 )
 def test_a_declared_key_layout_finds_the_keys_redis_finds(oracle, argv):
-    """A fixed key beside a range or a counted range (destination and sources): the key specs
-    the written declaration builds find the keys, with the flags, COMMAND INFO gives."""
+    """A fixed key beside a range or a counted range (destination and sources), a key after a
+    keyword (GEORADIUS's STORE): the key specs the written declaration builds find the keys,
+    with the flags, COMMAND INFO gives."""
     name = argv[0].decode()
     text = declare.declaration(oracle, name)
     _, kw = _captured(text.split("\n", 1)[1] if text.startswith("# CHECK:") else text)
@@ -123,6 +130,7 @@ def test_a_declared_key_layout_finds_the_keys_redis_finds(oracle, argv):
         kw.get("key_flags", ""),
         kw.get("key_notes", ""),
         kw.get("key_count"),
+        keyword_keys=kw.get("keyword_keys", ()),
     )
     spec = Command(name, "", kw["arity"], (), 0, 0, 0, "", "", "", "", None, (), key_specs=specs)
     wanted = oracle.execute_command("COMMAND", "GETKEYSANDFLAGS", *argv)
