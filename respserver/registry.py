@@ -89,6 +89,8 @@ class Command:
     tips: tuple[str, ...] = ()
     key_specs: tuple[KeySpec, ...] = ()
     history: tuple[tuple[str, str], ...] = ()
+    doc_flags: tuple[str, ...] = ()  # COMMAND DOCS' "deprecated", "syscmd"
+    deprecated: tuple[str, str] | None = None  # (since, replaced by), COMMAND DOCS shows both
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     container: str | None = None
     first_arg: int = 1  # where the handler's arguments start in argv: after the (sub)command
@@ -153,6 +155,8 @@ def command(
     unknown_keys: int = 0,
     keyword_keys: tuple[tuple[str, int], ...] = (),
     history: tuple[tuple[str, str], ...] = (),
+    deprecated: tuple[str, str] | None = None,
+    syscmd: bool = False,
     getkeys: Callable[[list[bytes]], list[tuple[int, tuple[str, ...]]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a command (or ``parent|sub`` subcommand) and register its handler.
@@ -166,8 +170,9 @@ def command(
     parts of ``key_flags`` are specs Redis marks unknown (SORT's), found by ``getkeys``;
     before them, one part per ``keyword_keys`` (keyword, startfrom) is a key found after a
     keyword (GEORADIUS's STORE key). ``history`` is COMMAND DOCS' list of (version, change).
-    ``getkeys`` refines the flags of a ``variable_flags`` key spec from the arguments (SET
-    reads its key only with GET).
+    ``deprecated`` is the version that deprecated the command and what replaces it; ``syscmd``
+    marks an internal command (PFDEBUG). ``getkeys`` refines the flags of a ``variable_flags``
+    key spec from the arguments (SET reads its key only with GET).
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,6 +195,8 @@ def command(
                 keys, flags.split(), key_flags, key_notes, key_count, unknown_keys, keyword_keys
             ),
             history=history,
+            doc_flags=("deprecated",) * bool(deprecated) + ("syscmd",) * syscmd,
+            deprecated=deprecated,
             getkeys=getkeys,
         )
         parent, _, sub = name.partition("|")

@@ -99,6 +99,7 @@ def hset(ctx: Client, key: bytes, *pairs: bytes) -> int:
     since="2.0.0",
     summary="Set multiple hash fields to multiple values",
     complexity="O(N) where N is the number of fields being set.",
+    deprecated=("4.0.0", "`HSET` with multiple field-value pairs"),
 )
 def hmset(ctx: Client, key: bytes, *pairs: bytes) -> SimpleString:
     """Set fields of a hash (HSET's deprecated twin); reply OK."""

@@ -428,6 +428,7 @@ def lmove(
     since="1.2.0",
     summary="Remove the last element in a list, prepend it to another list and return it",
     complexity="O(1)",
+    deprecated=("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments"),
 )
 def rpoplpush(ctx: Client, source: bytes, destination: bytes) -> bytes | None:
     """LMOVE source destination RIGHT LEFT."""
@@ -604,6 +605,7 @@ def blmove(
     "until one is available",
     complexity="O(1)",
     history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),),
+    deprecated=("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
 )
 def brpoplpush(ctx: Client, source: bytes, destination: bytes, timeout: bytes) -> object:
     """RPOPLPUSH, or wait for ``source`` to hold a list; logged as RPOPLPUSH."""

@@ -98,6 +98,10 @@ def command_docs(spec: Command) -> dict:
         b"group": spec.group.encode(),
         b"complexity": spec.complexity.encode(),
     }
+    if spec.doc_flags:
+        docs[b"doc_flags"] = _symbols(spec.doc_flags)
+    if spec.deprecated:
+        docs[b"deprecated_since"], docs[b"replaced_by"] = (x.encode() for x in spec.deprecated)
     if spec.history:
         docs[b"history"] = RespSet([v.encode(), text.encode()] for v, text in spec.history)
     if spec.arguments:

@@ -214,6 +214,7 @@ def zrangestore(
     since="1.0.5",
     summary="Return a range of members in a sorted set, by score",
     history=(("2.0.0", "Added the `WITHSCORES` modifier."),),
+    deprecated=("6.2.0", "`ZRANGE` with the `BYSCORE` argument"),
 )
 def zrangebyscore(ctx: Client, key: bytes, low: bytes, high: bytes, *options: bytes) -> object:
     """ZRANGE key min max BYSCORE."""
@@ -228,6 +229,7 @@ def zrangebyscore(ctx: Client, key: bytes, low: bytes, high: bytes, *options: by
     summary="Return a range of members in a sorted set, by score, with scores ordered from "
     "high to low",
     history=(("2.1.6", "`min` and `max` can be exclusive."),),
+    deprecated=("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments"),
 )
 def zrevrangebyscore(ctx: Client, key: bytes, high: bytes, low: bytes, *options: bytes) -> object:
     """ZRANGE key max min BYSCORE REV."""
@@ -240,6 +242,7 @@ def zrevrangebyscore(ctx: Client, key: bytes, high: bytes, low: bytes, *options:
     **_BY_META,
     since="2.8.9",
     summary="Return a range of members in a sorted set, by lexicographical range",
+    deprecated=("6.2.0", "`ZRANGE` with the `BYLEX` argument"),
 )
 def zrangebylex(ctx: Client, key: bytes, low: bytes, high: bytes, *options: bytes) -> object:
     """ZRANGE key min max BYLEX."""
@@ -253,6 +256,7 @@ def zrangebylex(ctx: Client, key: bytes, low: bytes, high: bytes, *options: byte
     since="2.8.9",
     summary="Return a range of members in a sorted set, by lexicographical range, ordered "
     "from higher to lower strings.",
+    deprecated=("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments"),
 )
 def zrevrangebylex(ctx: Client, key: bytes, high: bytes, low: bytes, *options: bytes) -> object:
     """ZRANGE key max min BYLEX REV."""
@@ -268,6 +272,7 @@ def zrevrangebylex(ctx: Client, key: bytes, high: bytes, low: bytes, *options: b
     "high to low",
     complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the "
     "number of elements returned.",
+    deprecated=("6.2.0", "`ZRANGE` with the `REV` argument"),
 )
 def zrevrange(ctx: Client, key: bytes, start: bytes, stop: bytes, *options: bytes) -> object:
     """ZRANGE key start stop REV."""

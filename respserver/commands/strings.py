@@ -236,6 +236,7 @@ def get(ctx: Client, key: bytes) -> bytes | None:
     group="string",
     since="1.0.0",
     summary="Set the string value of a key and return its old value",
+    deprecated=("6.2.0", "`SET` with the `!GET` argument"),
 )
 def getset(ctx: Client, key: bytes, value: bytes) -> bytes | None:
     """Set a string (clearing its TTL) and return the old one."""
@@ -537,6 +538,7 @@ def getrange(ctx: Client, key: bytes, start: bytes, end: bytes) -> bytes:
     since="1.0.0",
     summary="Get a substring of the string stored at a key",
     complexity=_RANGE_COMPLEXITY,
+    deprecated=("2.0.0", "`GETRANGE`"),
 )
 def substr(ctx: Client, key: bytes, start: bytes, end: bytes) -> bytes:
     """GETRANGE under its pre-2.0 name."""

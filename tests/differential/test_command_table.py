@@ -55,11 +55,13 @@ def _docs_fields(raw: bytes) -> dict[bytes, bytes]:
 
 @pytest.mark.parametrize("name", COMPARED)
 def test_command_docs_matches_redis(pair, name):
-    """summary, since, group and complexity, byte for byte."""
+    """summary, since, group, complexity, the doc flags and what replaces a deprecated
+    command, byte for byte."""
     ours, real = pair
     real_docs = _docs_fields(real.call("COMMAND", "DOCS", name))
     our_docs = _docs_fields(ours.call("COMMAND", "DOCS", name))
-    for field in (b"summary", b"since", b"group", b"complexity"):
+    fields = (b"summary", b"since", b"group", b"complexity")
+    for field in (*fields, b"doc_flags", b"deprecated_since", b"replaced_by"):
         key = b"$%d\r\n%s\r\n" % (len(field), field)
         assert our_docs.get(key) == real_docs.get(key), field
 

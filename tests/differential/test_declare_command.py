@@ -78,6 +78,8 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
     assert kw.get("complexity", "") == spec.complexity
     assert kw.get("tips", "") == " ".join(spec.tips)
     assert tuple(kw.get("history", ())) == spec.history
+    assert kw.get("deprecated") == spec.deprecated
+    assert kw.get("syscmd", False) == ("syscmd" in spec.doc_flags)
     assert kw.get("keys", (0, 0, 0)) == (spec.first_key, spec.last_key, spec.key_step)
     counted = [(ks.index, *ks.keynum, ks.keystep) for ks in spec.key_specs if ks.keynum]
     assert ([kw["key_count"]] if "key_count" in kw else []) == counted
