@@ -270,6 +270,7 @@ PARAMS: dict[str, Param] = {
     "zset-max-listpack-entries": _integer(0, LONG_MAX, default="128"),
     "zset-max-listpack-value": _integer(0, LONG_MAX, default="64"),
     "set-max-intset-entries": _integer(0, LONG_MAX, default="512"),
+    "hll-sparse-max-bytes": _integer(0, LONG_MAX, memory=True, default="3000"),
     "list-max-listpack-size": _integer(-(2**31), INT_MAX, default="-2"),
     "replica-read-only": _yes_no("yes"),
     "lazyfree-lazy-user-del": _yes_no("no"),

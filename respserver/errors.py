@@ -162,6 +162,53 @@ def invalid_expire_time(command: str) -> CommandError:
     return CommandError(f"ERR invalid expire time in '{command}' command")
 
 
+# --- geo ----------------------------------------------------------------------------------------
+
+UNSUPPORTED_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
+NEED_NUMERIC_RADIUS = "ERR need numeric radius"
+NEED_NUMERIC_WIDTH = "ERR need numeric width"
+NEED_NUMERIC_HEIGHT = "ERR need numeric height"
+RADIUS_NEGATIVE = "ERR radius cannot be negative"
+BOX_NEGATIVE = "ERR height or width cannot be negative"
+GEO_COUNT_NOT_POSITIVE = "ERR COUNT must be > 0"
+ANY_WITHOUT_COUNT = "ERR the ANY argument requires COUNT argument"
+MEMBER_NOT_DECODED = "ERR could not decode requested zset member"
+GEOSEARCH_NEEDS_FROM = "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}"
+GEOSEARCH_NEEDS_BY = "ERR exactly one of BYRADIUS and BYBOX can be specified for {}"
+
+
+def invalid_longitude_latitude(longitude: float, latitude: float) -> CommandError:
+    """A point outside what a geohash indexes, printed with C's %f."""
+    return CommandError(f"ERR invalid longitude,latitude pair {longitude:f},{latitude:f}")
+
+
+def store_with_options(what: str) -> CommandError:
+    """GEOSEARCHSTORE, or GEORADIUS's STORE, asked to reply with WITH* fields it cannot store."""
+    return CommandError(
+        f"ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+    )
+
+
+class QuotesArgv(CommandError):
+    """An error whose text quotes the command line as the client typed it, which a handler
+    does not see: the dispatcher replies with ``about(argv)`` instead."""
+
+    def about(self, argv: Sequence[bytes]) -> CommandError:
+        raise NotImplementedError
+
+
+class NamesCommand(QuotesArgv):
+    """An error naming the command as the client spelled it (Redis's argv[0]: the GEOSEARCH
+    family's "... can be specified for GeoSearch"), in ``template``'s ``{}``."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__(template)
+        self.template = template
+
+    def about(self, argv: Sequence[bytes]) -> CommandError:
+        return CommandError(self.template.format(c_string(argv[0], 1 << 30)))
+
+
 # --- bitmaps --------------------------------------------------------------------------------------
 
 BIT_OFFSET = "ERR bit offset is not an integer or out of range"
@@ -180,6 +227,22 @@ BITFIELD_RO_GET_ONLY = "ERR BITFIELD_RO only supports the GET subcommand"
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+
+# --- HyperLogLog ----------------------------------------------------------------------------------
+
+HLL_WRONGTYPE = "WRONGTYPE Key is not a valid HyperLogLog string value."  # a string, but no HLL
+HLL_CORRUPTED = "INVALIDOBJ Corrupted HLL object detected"  # a sparse code of the wrong span
+HLL_NO_KEY = "ERR The specified key does not exist"  # PFDEBUG's
+HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"  # PFDEBUG DECODE of a dense one
+
+
+def unknown_pfdebug(subcommand: bytes) -> CommandError:
+    return CommandError(f"ERR Unknown PFDEBUG subcommand '{c_string(subcommand, 1 << 30)}'")
+
+
+def hll_test_failed(detail: str) -> CommandError:
+    """PFSELFTEST's report of what went wrong."""
+    return CommandError(f"TESTFAILED {detail}")
 
 
 # --- connections and clients ----------------------------------------------------------------------
@@ -387,15 +450,13 @@ def unknown_subcommand(sub: bytes, container: str) -> CommandError:
     return CommandError(f"ERR unknown subcommand '{c_string(sub)}'. Try {container.upper()} HELP.")
 
 
-class SubcommandMisuse(CommandError):
-    """Redis's addReplySubcommandSyntaxError, raised by a handler; the dispatcher fills in the
-    command and subcommand as the client typed them (``about``)."""
+class SubcommandMisuse(QuotesArgv):
+    """Redis's addReplySubcommandSyntaxError, naming the command and subcommand as typed."""
 
     def __init__(self) -> None:
         super().__init__("ERR unknown subcommand or wrong number of arguments")
 
-    @staticmethod
-    def about(argv: Sequence[bytes]) -> CommandError:
+    def about(self, argv: Sequence[bytes]) -> CommandError:
         command = c_string(argv[0], 1 << 30).upper()
         return CommandError(
             f"ERR unknown subcommand or wrong number of arguments for '{c_string(argv[1])}'."

@@ -386,34 +386,48 @@ def keys_of(
     spec: Command, argv: list[bytes], strict: bool = False
 ) -> list[tuple[int, tuple[str, ...]]]:
     """Where a full command line's keys are, each with its key spec's flags (Redis's
-    getKeysFromCommandWithSpecs); a spec the arguments fall short of yields no keys. A key
-    count that is no number, or names more keys than there are arguments: no keys, or with
-    ``strict`` (COMMAND GETKEYS) ValueError."""
+    getKeysFromCommandWithSpecs). A line one spec cannot read (a key count that is no number,
+    keys past the end, PFMERGE's sources missing) has no keys at all, as in Redis: ACL checks
+    none, and with ``strict`` (COMMAND GETKEYS) it raises ValueError."""
     if spec.getkeys is not None:
         return spec.getkeys(argv)
     found = []
-    for ks in spec.key_specs:
-        if ks.unknown:
-            continue
-        if ks.keyword is not None:
-            found += [(p, ks.flags) for p in _after_keyword(ks.keyword, argv)]
-            continue
-        if ks.keynum is not None:
-            try:
-                found += [(p, ks.flags) for p in _counted_keys(ks, argv)]
-            except ValueError:
-                if strict:
-                    raise
-            continue
-        last = len(argv) + ks.lastkey if ks.lastkey < 0 else ks.index + ks.lastkey
-        found += [(p, ks.flags) for p in range(ks.index, last + 1, ks.keystep) if p < len(argv)]
+    try:
+        for ks in spec.key_specs:
+            if not ks.unknown:
+                found += [(p, ks.flags) for p in _spec_keys(ks, argv)]
+    except ValueError:
+        if strict:
+            raise
+        return []
     return found
 
 
-def _after_keyword(search: tuple[str, int], argv: list[bytes]) -> list[int]:
-    """The key after the first ``keyword`` met searching from argv[startfrom] toward the end
-    (from argv[len + startfrom] toward the start when negative), as Redis's keyword
-    begin_search; a keyword in the last place has no key after it and is not looked at."""
+def _spec_keys(ks: KeySpec, argv: list[bytes]) -> range:
+    """The positions one spec finds in ``argv``; ValueError where it runs past the line."""
+    first = ks.index
+    if ks.keyword is not None:
+        first = _after_keyword(ks.keyword, argv)
+        if first is None:
+            return range(0)
+    if ks.keynum is not None:
+        keynumidx, firstkey = ks.keynum
+        count = argv[first + keynumidx] if first + keynumidx < len(argv) else b""
+        if not count.isdigit():
+            raise ValueError("no key count")
+        first += firstkey
+        last = first + int(count) - 1
+    else:
+        last = len(argv) + ks.lastkey if ks.lastkey < 0 else first + ks.lastkey
+    if last >= len(argv) or last < first:
+        raise ValueError("keys past the end of the line")
+    return range(first, last + 1, ks.keystep)
+
+
+def _after_keyword(search: tuple[str, int], argv: list[bytes]) -> int | None:
+    """Where the key after the first ``keyword`` is, searching from argv[startfrom] toward
+    the end (from argv[len + startfrom] toward the start when negative), as Redis's keyword
+    begin_search (a keyword in the last place: a key past the end of the line)."""
     keyword, startfrom = search
     if startfrom > 0:
         places = range(startfrom, len(argv) - 1)
@@ -422,21 +436,8 @@ def _after_keyword(search: tuple[str, int], argv: list[bytes]) -> list[int]:
     wanted = keyword.lower().encode()
     for i in places:
         if 1 <= i < len(argv) and argv[i].lower() == wanted:
-            return [i + 1] if i + 1 < len(argv) else []
-    return []
-
-
-def _counted_keys(ks: KeySpec, argv: list[bytes]) -> range:
-    keynumidx, firstkey = ks.keynum
-    count_at = ks.index + keynumidx
-    if count_at >= len(argv) or not argv[count_at].isdigit():
-        raise ValueError("no key count")
-    count = int(argv[count_at])
-    first = ks.index + firstkey
-    last = first + (count - 1) * ks.keystep
-    if count <= 0 or last >= len(argv):
-        raise ValueError("more keys than arguments")
-    return range(first, last + 1, ks.keystep)
+            return i + 1
+    return None
 
 
 # --- syntax strings -> argument trees (COMMAND DOCS) -------------------------------------------

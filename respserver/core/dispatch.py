@@ -23,7 +23,7 @@ from respserver.errors import (
     NOT_IN_MULTI,
     OOM,
     CommandError,
-    SubcommandMisuse,
+    QuotesArgv,
     exec_aborted_because,
     unknown_command,
     unknown_subcommand,
@@ -152,9 +152,9 @@ def _abort_exec(client: Client, error: CommandError) -> CommandError:
 
 
 def call(client: Client, spec: Command, argv: list[bytes]) -> object:
-    """Invoke a resolved command's handler, counting it in INFO commandstats; a write that
-    changed something (the databases' write API counted it) is fed to the AOF, as its
-    handler's ``propagate_as`` form if it set one."""
+    """Invoke a resolved command's handler, counting it in INFO commandstats; a write (or a
+    command flagged may_replicate) that changed something (the databases' write API counted
+    it) is fed to the AOF, as its handler's ``propagate_as`` form if it set one."""
     server = client.server
     commandstats = server.commandstats
     stats = commandstats.get(spec.name)
@@ -167,7 +167,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     try:
         reply = spec.invoke(client, argv)
     except CommandError as exc:
-        reply = exc.about(argv) if type(exc) is SubcommandMisuse else exc
+        reply = exc.about(argv) if isinstance(exc, QuotesArgv) else exc
         stats.failed_calls += 1
     except Exception:
         log.exception("internal error running %r", argv[:3])
@@ -176,7 +176,8 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     stats.nsec += perf_counter_ns() - started
     stats.calls += 1
     client.last_command = spec.name
-    if changes.dirty != dirty and spec.write:
+    if changes.dirty != dirty and (spec.write or "may_replicate" in spec.flags):
+        # A read flagged may_replicate logs what it changed too (PFCOUNT's cached count).
         server.persistence.feed(client.db.index, client.rewritten or [argv])
     return reply
 

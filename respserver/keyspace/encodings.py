@@ -6,7 +6,8 @@ Redis decides at write time and converts one way only: a hash or set that outgre
 encoding stays a hashtable when it shrinks, and APPEND, SETRANGE, SETBIT or INCRBYFLOAT leave a
 string ``raw`` or ``embstr`` whatever it then holds. Values here remember no such history (but
 sorted sets, which keep Redis's one-way ``compact`` flag), so after those the answer is the one
-Redis would give for the same contents written afresh.
+Redis would give for the same contents written afresh; except that a string holding a
+HyperLogLog is ``raw``, as every PF command leaves it, however short.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from respserver.errors import CommandError
+from respserver.keyspace import hyperloglog
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
 from respserver.keyspace.zsets import ZSetValue
@@ -48,7 +50,9 @@ def encoding(value: object, limits: Thresholds) -> bytes:
     if isinstance(value, bytes):
         if as_long(value) is not None:
             return b"int"
-        return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
+        if len(value) > EMBSTR_SIZE_LIMIT or hyperloglog.is_valid(value):
+            return b"raw"  # the PF commands make (or unshare) a HyperLogLog raw
+        return b"embstr"
     if isinstance(value, dict):
         return b"listpack" if _small_hash(value, limits) else b"hashtable"
     if isinstance(value, ListValue):

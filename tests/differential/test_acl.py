@@ -292,6 +292,12 @@ def test_noperm_for_commands_subcommands_and_keys(acl):
             ("PING",),
             ("AUTH", "alice", "pw"),
             ("ACL", "WHOAMI"),
+            # Keys after a keyword (GEORADIUS's STORE) are checked; a line a key spec cannot
+            # read has no keys, so none is checked (PFMERGE with its destination alone).
+            ("GEORADIUS", "app:g", "0", "0", "1", "m", "STORE", "ro:g"),
+            ("GEORADIUS", "app:g", "0", "0", "1", "m", "STORE", "app:s"),
+            ("PFMERGE", "other"),
+            ("PFMERGE", "other", "app:1"),
         ):
             alice.do(*args)
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from tests.conftest import Diff, RawConnection, redis_server_on
+from tests.conftest import Diff, RawConnection
 from tests.helpers.differential import assert_changes_as_redis, run_on_both
-from tests.helpers.persistence import logged, persistent, port_of, redis_logged
+from tests.helpers.persistence import logged_by_both
 
 pytestmark = pytest.mark.differential
 
@@ -518,21 +518,11 @@ def test_the_aof_logs_bitmap_writes_as_redis_does(tmp_path):
     SETBIT or BITFIELD, nor one whose every write failed (OVERFLOW FAIL), even where it made
     the key."""
 
-    def send(port: int) -> None:
-        conn = RawConnection(port)
+    def send(conn: RawConnection) -> None:
         for args in WRITES:
             conn.call(*args)
-        conn.close()
 
-    logs = []
-    for name in ("ours", "real"):
-        (tmp_path / name).mkdir()
-    with persistent(tmp_path / "ours") as r:
-        send(port_of(r))
-    logs.append(logged(tmp_path / "ours"))
-    with redis_server_on(tmp_path / "real", appendonly="yes", appendfsync="always") as port:
-        send(port)
-        logs.append(redis_logged(tmp_path / "real"))
+    logs = logged_by_both(tmp_path, send)
     assert logs[0] == logs[1]
     assert [b"SETBIT", b"b", b"3", b"1"] in logs[0] and logs[0][-1] == [b"SET", b"end", b"1"]
     assert not any(b"g" in argv[1:2] for argv in logs[0])

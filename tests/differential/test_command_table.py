@@ -88,3 +88,22 @@ def test_getkeys_matches_redis(diff, name):
     """The key positions derived from keys=(first, last, step) are the ones Redis reports."""
     for line in _getkeys_lines(find(name)):
         diff.do("COMMAND", "GETKEYS", *line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ("PFMERGE", "k"),
+        ("ZUNIONSTORE", "d", "abc", "a"),
+        ("ZUNIONSTORE", "d", "5", "a"),
+        ("LMPOP", "5", "a", "LEFT"),
+        ("LMPOP", "0", "a", "LEFT"),
+        ("GEORADIUS", "k", "0", "0", "1", "m", "STORE", "a", "STOREDIST", "b"),
+        ("GEORADIUSBYMEMBER", "k", "m", "1", "km", "STORE"),
+    ],
+)
+def test_getkeys_of_a_line_a_key_spec_cannot_read(diff, line):
+    """A key spec that runs past the line (or a count that is no count) leaves the whole line
+    without keys: Redis's "Invalid arguments" error; keyword searches find the keys after."""
+    diff.do("COMMAND", "GETKEYS", *line)
+    diff.do("COMMAND", "GETKEYSANDFLAGS", *line)

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from respserver.persistence import aof
-from tests.conftest import Diff, RawConnection, parse, redis_server_on
+from tests.conftest import Diff, RawConnection, parse
 from tests.helpers.differential import assert_changes_as_redis, run_on_both
-from tests.helpers.persistence import logged, persistent, port_of, redis_logged
+from tests.helpers.persistence import logged_by_both, persistent
 from tests.helpers.respshape import elements
 
 pytestmark = pytest.mark.differential
@@ -610,18 +610,9 @@ def hide_popped(commands: list[list[bytes]], popped: list[bytes]) -> list[list[b
 def test_the_aof_logs_set_writes_as_redis_does(tmp_path):
     """SPOP as SREMs (several in MULTI/EXEC, not nested in a transaction's), SPOP of the
     whole set as DEL, the rest as sent and only when it changed something."""
-    (tmp_path / "ours").mkdir()
-    (tmp_path / "real").mkdir()
-    with persistent(tmp_path / "ours") as r:
-        conn = RawConnection(port_of(r))
-        popped = run_script(conn)
-        conn.close()
-    ours = hide_popped(logged(tmp_path / "ours"), popped)
-    with redis_server_on(tmp_path / "real", appendonly="yes", appendfsync="always") as port:
-        conn = RawConnection(port)
-        popped = run_script(conn)
-        conn.close()
-        real = hide_popped(redis_logged(tmp_path / "real"), popped)
+    popped = []
+    logs = logged_by_both(tmp_path, lambda conn: popped.append(run_script(conn)))
+    ours, real = (hide_popped(log, chosen) for log, chosen in zip(logs, popped, strict=True))
     assert ours == real
     assert [b"DEL", b"w"] in ours and ours.count([b"MULTI"]) == 2
 

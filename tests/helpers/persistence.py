@@ -5,7 +5,7 @@ redis-server), what the AOF logged, a write of every kind, and the error a start
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -18,6 +18,7 @@ from respserver import ServerThread
 from respserver.persistence import aof
 from respserver.persistence.durability import LoadError
 from respserver.runtime.server import serve
+from tests.conftest import RawConnection, redis_server_on
 
 
 @contextmanager
@@ -84,6 +85,25 @@ def redis_logged(directory: Path) -> list[list[bytes]]:
     while (argv := reader.gets()) is not False:
         commands.append(argv)
     return commands
+
+
+def logged_by_both(directory: Path, send: Callable[[RawConnection], object]) -> list[list]:
+    """The AOF commands of respserver and of redis-server (appendfsync always) after
+    ``send(conn)`` on a connection to each, in directories made under ``directory``."""
+    logs = []
+    for name in ("ours", "real"):
+        (directory / name).mkdir()
+    with persistent(directory / "ours") as r:
+        conn = RawConnection(port_of(r))
+        send(conn)
+        conn.close()
+    logs.append(logged(directory / "ours"))
+    with redis_server_on(directory / "real", appendonly="yes", appendfsync="always") as port:
+        conn = RawConnection(port)
+        send(conn)
+        conn.close()
+        logs.append(redis_logged(directory / "real"))
+    return logs
 
 
 def every_kind_of_write(r: redis.Redis) -> None:
@@ -174,6 +194,15 @@ def every_kind_of_write(r: redis.Redis) -> None:
     r.zdiffstore("zdiff", ["zbig", "z"])
     r.zrangestore("zrange", "zbig", 5, 30, byscore=True, offset=2, num=10)
     r.expire("zunion", 100)
+    r.geoadd("geo", (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"))
+    r.geoadd("geo", (-122.27652, 37.805186, "Oakland"), ch=True)
+    r.geosearchstore("near", "geo", longitude=15, latitude=37, radius=200, unit="km")
+    r.execute_command("GEORADIUS", "geo", 15, 37, 300, "km", "STOREDIST", "dists")
+    r.pfadd("hll", *[b"e%d" % i for i in range(50)])
+    r.pfcount("hll")  # caches the count in the string: logged
+    r.pfadd("hll2", *[b"f%d" % i for i in range(3000)])  # dense
+    r.pfmerge("hllmerged", "hll", "hll2")
+    r.expire("hll", 100)
     db4.close()
 
 
