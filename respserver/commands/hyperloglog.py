@@ -163,9 +163,7 @@ def pfmerge(ctx: Client, destkey: bytes, *sourcekeys: bytes) -> SimpleString:
     target = target or _sketch(ctx, None)
     if dense:
         target.to_dense()
-    for index, value in enumerate(registers):
-        if value:
-            target.set(index, value)
+    target.raise_all(registers)
     target.invalidate()
     _save(ctx, destkey, target)
     return OK

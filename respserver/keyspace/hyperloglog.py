@@ -15,8 +15,9 @@ A sparse sketch turns dense when a register needs more than 32 or an update woul
 string past ``hll-sparse-max-bytes``. Redis edits the sparse code in place, splitting and then
 greedily re-merging opcodes, so the exact bytes depend on the order of the updates: ``Sketch``
 replays that edit for edit, on a list of opcodes (found by bisection rather than by a scan)
-instead of a byte string. Dense registers are worked on unpacked, one byte each; packing and
-unpacking go through ``bytes.translate`` and big-integer ORs, never register by register.
+instead of a byte string. A dense sketch's registers are read and raised in place in the packed
+bytes (PFADD touches one register an element); counting and merging unpack them all, one byte
+each, through ``bytes.translate`` and big-integer ORs, never register by register.
 
 No I/O and no Trio; errors are raised as CommandError with Redis's wording.
 """
@@ -259,27 +260,27 @@ def _starts(ops: list[Op]) -> list[int]:
 
 
 class Sketch:
-    """A HyperLogLog opened for work: its header, and either its dense registers unpacked or
-    its sparse opcodes. ``to_bytes`` gives back Redis's string for it.
+    """A HyperLogLog opened for work: its header, and either its dense registers (packed, as
+    stored) or its sparse opcodes. ``to_bytes`` gives back Redis's string for it.
 
     Methods that read a sparse code raise INVALIDOBJ (Redis's "Corrupted HLL object") when it
     does not cover exactly 16384 registers; a sketch may have changed before that was found,
     as Redis's does (PFADD stores what it changed before failing).
     """
 
-    __slots__ = ("header", "registers", "ops", "starts", "size", "short_tail", "sparse_max")
+    __slots__ = ("header", "packed", "ops", "starts", "size", "short_tail", "sparse_max")
 
     def __init__(self, value: bytes, sparse_max: int = 3000) -> None:
         """Open a string that passed ``is_valid``. ``sparse_max`` is hll-sparse-max-bytes."""
         self.header = bytearray(value[:HEADER_SIZE])
         self.sparse_max = sparse_max
-        self.registers: bytearray | None = None
+        self.packed: bytearray | None = None  # a dense sketch's register area
         self.ops: list[Op] = []
         self.starts: list[int] = []
         self.short_tail = False
         self.size = len(value)  # the string's length, as the sparse size limit counts it
         if value[4] == DENSE:
-            self.registers = unpack(value[HEADER_SIZE:])
+            self.packed = bytearray(value[HEADER_SIZE:])
         else:
             self._load_sparse(value[HEADER_SIZE:])
 
@@ -300,16 +301,16 @@ class Sketch:
         return self.header[4]
 
     def to_bytes(self) -> bytes:
-        if self.registers is not None:
-            return bytes(self.header) + pack(self.registers)
+        if self.packed is not None:
+            return bytes(self.header) + self.packed
         code = _encode_sparse(self.ops)
         return bytes(self.header) + (code[:-1] if self.short_tail else code)
 
     def count(self) -> int:
         """Estimate the cardinality and cache it in the header (where an overflowing estimate
         leaves the stale bit set, as in Redis)."""
-        if self.registers is not None:
-            histogram = raw_histogram(self.registers)
+        if self.packed is not None:
+            histogram = raw_histogram(unpack(self.packed))
         else:
             self._check_span()
             histogram = [0] * 64
@@ -321,8 +322,8 @@ class Sketch:
 
     def merge_into(self, registers: bytearray) -> None:
         """Raise each of ``registers`` to this sketch's value where it is higher."""
-        if self.registers is not None:
-            registers[:] = bytes(map(max, registers, self.registers))
+        if self.packed is not None:
+            registers[:] = bytes(map(max, registers, unpack(self.packed)))
             return
         self._check_span()
         index = 0
@@ -343,8 +344,8 @@ class Sketch:
     def dense_registers(self) -> bytearray:
         """The registers, one byte each (the sketch turns dense first)."""
         self.to_dense()
-        assert self.registers is not None
-        return self.registers
+        assert self.packed is not None
+        return unpack(self.packed)
 
     def decode(self) -> str:
         """PFDEBUG DECODE's text: the sparse opcodes, ``z:len``, ``Z:len`` and ``v:value,len``."""
@@ -376,18 +377,33 @@ class Sketch:
 
     def set(self, index: int, value: int) -> bool:
         """Raise register ``index`` to ``value`` if it is lower; whether it changed."""
-        registers = self.registers
-        if registers is not None:
-            if registers[index] < value:
-                registers[index] = value
-                return True
+        packed = self.packed
+        if packed is None:
+            return self._sparse_set(index, value)
+        bit = index * 6  # the register's 6 bits, from the low bits of a byte up
+        at, shift = bit >> 3, bit & 7
+        word = packed[at] | (packed[at + 1] << 8 if shift > 2 else 0)
+        if (word >> shift) & 63 >= value:
             return False
-        return self._sparse_set(index, value)
+        word = word & ~(63 << shift) | value << shift
+        packed[at] = word & 0xFF
+        if shift > 2:  # the register runs into the next byte
+            packed[at + 1] = word >> 8
+        return True
+
+    def raise_all(self, registers: bytes | bytearray) -> None:
+        """Raise every register to at least its value in ``registers`` (PFMERGE's result)."""
+        if self.packed is not None:
+            self.packed[:] = pack(bytes(map(max, registers, unpack(self.packed))))
+            return
+        for index, value in enumerate(registers):
+            if value:
+                self.set(index, value)
 
     def to_dense(self) -> bool:
         """Turn a sparse sketch dense (the header, cached count included, is kept); whether it
         was sparse."""
-        if self.registers is not None:
+        if self.packed is not None:
             return False
         self._check_span()
         registers = bytearray(REGISTERS)
@@ -396,7 +412,7 @@ class Sketch:
             if value:
                 registers[index : index + run] = bytes((value,)) * run
             index += run
-        self.registers = registers
+        self.packed = bytearray(pack(registers))
         self.header[4] = DENSE
         self.ops, self.starts, self.short_tail = [], [], False
         self.size = DENSE_SIZE
@@ -461,9 +477,7 @@ class Sketch:
 
     def _promote(self, index: int, value: int) -> bool:
         self.to_dense()
-        assert self.registers is not None
-        self.registers[index] = value  # the register was lower: a sparse one holds at most 32
-        return True
+        return self.set(index, value)  # the register was lower: a sparse one holds at most 32
 
 
 def _new_string() -> bytes:
