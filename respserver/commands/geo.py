@@ -314,13 +314,14 @@ def _find(zset: ZSetValue, shape: Shape, limit: int) -> list[_Found]:
     """The points inside ``shape``, cell by cell in Redis's order and by score in each; with a
     ``limit`` (COUNT ANY), the first that many."""
     found: list[_Found] = []
+    inside = shape.judge()
     for low, high in search_ranges(shape):
         if limit and len(found) >= limit:
             break
         span = zset.score_span(ScoreRange(float(low), False, float(high), True))
         for member, score in zset.read(span):
             longitude, latitude = decode(score)
-            metres = shape.distance_if_inside(longitude, latitude)
+            metres = inside(longitude, latitude)
             if metres is not None:
                 found.append((member, score, longitude, latitude, metres))
                 if limit and len(found) >= limit:

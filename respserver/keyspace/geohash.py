@@ -32,6 +32,8 @@ Range = tuple[float, float]
 _LONGITUDES: Range = (LONG_MIN, LONG_MAX)
 _LATITUDES: Range = (LAT_MIN, LAT_MAX)
 _STANDARD_LATITUDES: Range = (-90.0, 90.0)  # a standard geohash's latitude range
+_LAT_SCALE, _LONG_SCALE = LAT_MAX - LAT_MIN, LONG_MAX - LONG_MIN
+_FINEST = float(1 << STEP_MAX)  # cells a side at 52 bits
 
 
 def valid(longitude: float, latitude: float) -> bool:
@@ -52,19 +54,37 @@ def _spread(value: int) -> int:
     return (value | (value << 1)) & 0x5555555555555555
 
 
-def _gather(value: int) -> int:
-    """The even bits of a 64-bit word, packed into 32 bits (``_spread``'s inverse)."""
-    value &= 0x5555555555555555
-    value = (value | (value >> 1)) & 0x3333333333333333
-    value = (value | (value >> 2)) & 0x0F0F0F0F0F0F0F0F
-    value = (value | (value >> 4)) & 0x00FF00FF00FF00FF
-    value = (value | (value >> 8)) & 0x0000FFFF0000FFFF
-    return (value | (value >> 16)) & 0x00000000FFFFFFFF
+_EVEN = 0x5555555555555555
+# _spread's masks, each repeated in the high half of a 128-bit word
+_M1, _M2, _M4, _M8, _M16 = (
+    mask * (1 + (1 << 64))
+    for mask in (
+        0x3333333333333333,
+        0x0F0F0F0F0F0F0F0F,
+        0x00FF00FF00FF00FF,
+        0x0000FFFF0000FFFF,
+        0x00000000FFFFFFFF,
+    )
+)
+
+
+def _cell_of(bits: int) -> tuple[int, int]:
+    """The latitude cell (the even bits of a 64-bit geohash, packed) and the longitude cell
+    (the odd bits): ``_spread``'s inverse, both halves at once in one 128-bit word."""
+    value = (bits & _EVEN) | ((bits >> 1) & _EVEN) << 64
+    value = (value | (value >> 1)) & _M1
+    value = (value | (value >> 2)) & _M2
+    value = (value | (value >> 4)) & _M4
+    value = (value | (value >> 8)) & _M8
+    value = (value | (value >> 16)) & _M16
+    return value & 0xFFFFFFFF, value >> 64
 
 
 def _as_uint64(score: float) -> int:
     """What C's ``(uint64_t)score`` gives on x86-64, out-of-range values included: below 2**63
     a signed truncation (out of its range: 2**63), above it 2**63 plus one of the rest."""
+    if 0.0 <= score < 2.0**63:
+        return int(score)  # every score GEOADD writes
     if score >= 2.0**63:
         rest = score - 2.0**63
         low = int(rest) if rest < 2.0**63 else 2**63  # inf included
@@ -118,25 +138,40 @@ class Area:
 
 def cell_area(bits: int, step: int) -> Area:
     """The corners of the cell ``bits`` of a grid cut ``step`` times."""
-    lat_cell, long_cell = _gather(bits), _gather(bits >> 1)
-    lat_scale, long_scale = LAT_MAX - LAT_MIN, LONG_MAX - LONG_MIN
-    size = float(1 << step)
-    return Area(
-        LONG_MIN + (long_cell * 1.0 / size) * long_scale,
-        LONG_MIN + ((long_cell + 1) * 1.0 / size) * long_scale,
-        LAT_MIN + (lat_cell * 1.0 / size) * lat_scale,
-        LAT_MIN + ((lat_cell + 1) * 1.0 / size) * lat_scale,
+    return Area(*_corners(bits, float(1 << step)))
+
+
+def _corners(bits: int, size: float) -> tuple[float, float, float, float]:
+    """A cell's longitudes then latitudes, min and max, in a grid of ``size`` cells a side."""
+    lat_cell, long_cell = _cell_of(bits)
+    return (
+        LONG_MIN + (long_cell * 1.0 / size) * _LONG_SCALE,
+        LONG_MIN + ((long_cell + 1) * 1.0 / size) * _LONG_SCALE,
+        LAT_MIN + (lat_cell * 1.0 / size) * _LAT_SCALE,
+        LAT_MIN + ((lat_cell + 1) * 1.0 / size) * _LAT_SCALE,
     )
 
 
 def decode(score: float) -> tuple[float, float]:
     """The point a score stands for: the centre of its cell, kept within the valid ranges.
     Any score decodes (Redis reads it as a 64-bit integer first, whatever it holds)."""
-    area = cell_area(_as_uint64(score), STEP_MAX)
-    longitude = (area.long_min + area.long_max) / 2
-    longitude = min(max(longitude, LONG_MIN), LONG_MAX)
-    latitude = (area.lat_min + area.lat_max) / 2
-    latitude = min(max(latitude, LAT_MIN), LAT_MAX)
+    bits = int(score) if 0.0 <= score < _FINEST * _FINEST else _as_uint64(score)
+    lat_cell, long_cell = _cell_of(bits)
+    longitude = (
+        LONG_MIN
+        + (long_cell * 1.0 / _FINEST) * _LONG_SCALE
+        + (LONG_MIN + ((long_cell + 1) * 1.0 / _FINEST) * _LONG_SCALE)
+    ) / 2
+    latitude = (
+        LAT_MIN
+        + (lat_cell * 1.0 / _FINEST) * _LAT_SCALE
+        + (LAT_MIN + ((lat_cell + 1) * 1.0 / _FINEST) * _LAT_SCALE)
+    ) / 2
+    # Kept within the valid ranges (the cell's centre can only pass them by rounding).
+    longitude = (
+        LONG_MAX if longitude > LONG_MAX else LONG_MIN if longitude < LONG_MIN else longitude
+    )
+    latitude = LAT_MAX if latitude > LAT_MAX else LAT_MIN if latitude < LAT_MIN else latitude
     return longitude, latitude
 
 
@@ -181,13 +216,19 @@ def latitude_distance(lat1: float, lat2: float) -> float:
 
 def distance(long1: float, lat1: float, long2: float, lat2: float) -> float:
     """Metres between two points: the haversine formula on Redis's sphere."""
-    long1r, long2r = _radians(long1), _radians(long2)
-    v = math.sin((long2r - long1r) / 2)
+    lat1r = _radians(lat1)
+    return _haversine(_radians(long1), lat1r, math.cos(lat1r), long2, lat2)
+
+
+def _haversine(long1r: float, lat1r: float, cos_lat1: float, long2: float, lat2: float) -> float:
+    """``distance`` from a first point given in radians, with its latitude's cosine (a search
+    works them out once for every point it measures)."""
+    lat2r = _radians(lat2)
+    v = math.sin((_radians(long2) - long1r) / 2)
     if v == 0.0:
-        return latitude_distance(lat1, lat2)
-    lat1r, lat2r = _radians(lat1), _radians(lat2)
+        return EARTH_RADIUS * abs(lat2r - lat1r)  # latitude_distance
     u = math.sin((lat2r - lat1r) / 2)
-    a = u * u + math.cos(lat1r) * math.cos(lat2r) * v * v
+    a = u * u + cos_lat1 * math.cos(lat2r) * v * v
     return 2.0 * EARTH_RADIUS * math.asin(math.sqrt(a))
 
 
@@ -205,6 +246,19 @@ class Shape:
     radius: float | None = None
     width: float = 0.0
     height: float = 0.0
+
+    def judge(self) -> Callable[[float, float], float | None]:
+        """``distance_if_inside``, made once for the many points of one search."""
+        if self.radius is None:
+            return self.distance_if_inside
+        long1r, lat1r = _radians(self.longitude), _radians(self.latitude)
+        cos_lat1, limit = math.cos(lat1r), self.radius * self.conversion
+
+        def inside(longitude: float, latitude: float) -> float | None:
+            found = _haversine(long1r, lat1r, cos_lat1, longitude, latitude)
+            return None if found > limit else found
+
+        return inside
 
     def distance_if_inside(self, longitude: float, latitude: float) -> float | None:
         """The point's distance from the centre in metres, or None if it is outside."""
