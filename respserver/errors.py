@@ -30,6 +30,9 @@ NOAUTH = "NOAUTH Authentication required."
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 NOPERM_COMMAND = "NOPERM this user has no permissions to run the '{}' command"
 NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
+NOPERM_CHANNEL = (
+    "NOPERM this user has no permissions to access one of the channels used as arguments"
+)
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 # Writes (and PING) while snapshots fail, with save rules and stop-writes-on-bgsave-error yes.
 BGSAVE_ERROR = (
@@ -207,6 +210,22 @@ class NamesCommand(QuotesArgv):
 
     def about(self, argv: Sequence[bytes]) -> CommandError:
         return CommandError(self.template.format(c_string(argv[0], 1 << 30)))
+
+
+# --- pub/sub -------------------------------------------------------------------------------------
+
+
+def subscribe_denied(command: str) -> CommandError:
+    """(P|S)SUBSCRIBE from a client that expects one reply per command (inside EXEC)."""
+    return CommandError(f"ERR {command} isn't allowed for a DENY BLOCKING client")
+
+
+def subscriber_context(command: str) -> CommandError:
+    """A RESP2 client with subscriptions sent a command it may not send in that state."""
+    return CommandError(
+        f"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT"
+        " / RESET are allowed in this context"
+    )
 
 
 # --- bitmaps --------------------------------------------------------------------------------------

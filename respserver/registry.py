@@ -394,7 +394,7 @@ def keys_of(
     found = []
     try:
         for ks in spec.key_specs:
-            if not ks.unknown:
+            if not ks.unknown and "not_key" not in ks.flags:  # (a shard channel is no key)
                 found += [(p, ks.flags) for p in _spec_keys(ks, argv)]
     except ValueError:
         if strict:

@@ -14,6 +14,7 @@ from respserver.commands import (  # noqa: F401
     lists,
     objects,
     persistence,
+    pubsub,
     query,
     server,
     sets,

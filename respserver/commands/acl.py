@@ -75,7 +75,21 @@ def acl_setuser(ctx: Client, username: bytes, *rules: bytes) -> SimpleString:
         ctx.server.users.setuser(username, merged)
     except RuleError as exc:
         raise acl_rule(exc) from None
+    _disconnect_revoked_subscribers(ctx, ctx.server.users.by_name[username])
     return OK
+
+
+def _disconnect_revoked_subscribers(ctx: Client, user: User) -> None:
+    """Redis 7.0's ACLKillPubsubClientsIfNeeded: a client of ``user`` subscribed to a channel
+    or pattern its permissions no longer allow is disconnected."""
+    for client in list(ctx.server.clients.values()):
+        if client.user is not user or not client.subscriptions:
+            continue
+        allowed = all(user.allows_channel(p, pattern=True) for p in client.patterns) and all(
+            user.allows_channel(c) for c in (*client.channels, *client.shard_channels)
+        )
+        if not allowed:
+            ctx.server.disconnect(client, ctx)
 
 
 def _selector_fields(selector: Selector) -> dict:

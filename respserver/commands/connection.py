@@ -52,9 +52,11 @@ _CONNECTION = "noscript loading stale fast no_auth allow_busy"
     tips="request_policy:all_shards response_policy:all_succeeded",
 )
 def ping(ctx: Client, *message: bytes) -> object:
-    """PONG, or the message."""
+    """PONG, or the message; a RESP2 subscriber gets ["pong", message or ""]."""
     if len(message) > 1:
         raise wrong_arity("ping")
+    if ctx.subscriptions and ctx.resp == 2:
+        return [b"pong", message[0] if message else b""]
     return message[0] if message else PONG
 
 
@@ -199,7 +201,9 @@ def hello(ctx: Client, *args: bytes) -> dict:
     summary="Reset the connection",
 )
 def reset(ctx: Client) -> SimpleString:
-    """Back to a fresh connection's state: database 0, RESP2, no name, no MULTI, no WATCH."""
+    """Back to a fresh connection's state: database 0, RESP2, no name, no MULTI, no WATCH,
+    no subscriptions."""
+    ctx.server.pubsub.drop(ctx)
     ctx.db = ctx.server.databases[0]
     ctx.resp = 2
     ctx.name = b""

@@ -240,7 +240,7 @@ def _keys(argv: tuple[bytes, ...]) -> list[tuple[int, tuple[str, ...]]]:
         spec = spec.subcommands.get(argv[1].lower())
     if spec is None:
         raise CommandError(INVALID_COMMAND)
-    if not spec.key_specs:
+    if all("not_key" in ks.flags for ks in spec.key_specs):  # none, or shard channels only
         raise CommandError(NO_KEY_ARGUMENTS)
     if not spec.arity_ok(len(argv)):
         raise CommandError(INVALID_ARGUMENT_COUNT)

@@ -18,6 +18,7 @@ from respserver.errors import (
     LOADING,
     NO_LONGER_ALLOWED,
     NOAUTH,
+    NOPERM_CHANNEL,
     NOPERM_COMMAND,
     NOPERM_KEY,
     NOT_IN_MULTI,
@@ -25,6 +26,7 @@ from respserver.errors import (
     CommandError,
     QuotesArgv,
     exec_aborted_because,
+    subscriber_context,
     unknown_command,
     unknown_subcommand,
     wrong_arity,
@@ -40,7 +42,12 @@ log = logging.getLogger("respserver")
 # Commands that run at once inside MULTI instead of being queued.
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 
-NOPERM = {"command": NOPERM_COMMAND, "key": NOPERM_KEY}
+NOPERM = {"command": NOPERM_COMMAND, "key": NOPERM_KEY, "channel": NOPERM_CHANNEL}
+# What a RESP2 client with subscriptions may still send.
+_SUBSCRIBER_COMMANDS = frozenset(
+    ("subscribe", "ssubscribe", "psubscribe", "unsubscribe", "sunsubscribe", "punsubscribe")
+    + ("ping", "quit", "reset")
+)
 # A batch whose replies pass this size in one round stops there; the rest of it runs after
 # what other clients sent meanwhile. So a pipeline of big replies (GET of a large value,
 # thousands of times) never holds the others for long, yet gets all its replies.
@@ -104,6 +111,8 @@ def execute(client: Client, argv: list[bytes]) -> object:
     if server.disk_error is not None and _writes(client, spec):
         error = _reject(client, argv, CommandError(server.disk_error))
         return _abort_exec(client, error) if spec.name == "exec" else error
+    if client.subscriptions and client.resp == 2 and spec.name not in _SUBSCRIBER_COMMANDS:
+        return _reject(client, argv, subscriber_context(spec.name))
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
@@ -217,6 +226,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
                 and client.multi is None
                 and client.authenticated
                 and client.user.unrestricted
+                and not client.subscriptions
                 and not server.check_memory
                 and server.disk_error is None
                 and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 from respserver.config import Config, apply_directives, defaults, output_buffer_limits
 from respserver.core.blocking import Block, Blocking
+from respserver.core.pubsub import PubSub
 from respserver.keyspace.database import Changes, Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
+from respserver.resp.encoder import encode_into
+from respserver.resp.types import Push
 from respserver.security.acl import User, Users
 from respserver.security.eviction import Memory
 
@@ -68,6 +71,16 @@ class Client:
     # not yet sent (its output buffer) and bytes of a request not yet complete (query buffer).
     pending_output: int = 0
     query_buffer: int = 0
+    # Pub/sub (core/pubsub.py): what this client listens to, in subscription order, and how
+    # many subscriptions that is over channels and patterns (shard channels apart).
+    channels: dict[bytes, None] = field(default_factory=dict)
+    patterns: dict[bytes, None] = field(default_factory=dict)
+    shard_channels: dict[bytes, None] = field(default_factory=dict)
+    subscriptions: int = 0  # over the three: nonzero puts a RESP2 client in subscriber mode
+    # Messages encoded for this client and not yet handed to its transport, and the
+    # transport's hook that takes them (the owner calls it in order with the replies).
+    pushes: bytearray = field(default_factory=bytearray)
+    push_out: Callable[[bytearray, bool], None] = lambda data, done: None
 
     def __post_init__(self) -> None:
         self.db = self.server.databases[0]
@@ -84,6 +97,18 @@ class Client:
         if server.maxmemory and output:
             server.check_memory = True  # the next command sees whether memory is over
 
+    def push(self, message: list[bytes]) -> None:
+        """Queue a message for this client (a pub/sub message): a RESP3 push, or an array in
+        RESP2. The owner hands it to the transport after the command that sent it."""
+        if not self.pushes:
+            self.server.pushed.append(self)
+        encode_into(self.pushes, Push(message), self.resp == 3)
+
+    def take_pushes(self) -> bytearray:
+        """The messages queued for this client, which now leave with its next reply."""
+        pushes, self.pushes = self.pushes, bytearray()
+        return pushes
+
     def describe(self, running: str = "") -> bytes:
         """This client's CLIENT LIST line, in Redis 7.2's format (7.0's plus lib-name and
         lib-ver). ``running`` names the command the client is running now, which Redis records
@@ -98,7 +123,8 @@ class Client:
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={_text(self.name)} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self._flags()} db={self.db.index} "
-            f"sub=0 psub=0 ssub=0 multi={-1 if self.multi is None else len(self.multi)} "
+            f"sub={len(self.channels)} psub={len(self.patterns)} ssub={len(self.shard_channels)} "
+            f"multi={-1 if self.multi is None else len(self.multi)} "
             f"qbuf={self.query_buffer} qbuf-free=0 argv-mem=0 multi-mem={multi_mem} rbs=0 rbp=0 "
             f"obl=0 oll={-(-omem // REPLY_BLOCK)} omem={omem} tot-mem={tot_mem} "
             f"events=r cmd={running or self.last_command} user={_text(self.user.name)} "
@@ -108,7 +134,7 @@ class Client:
         return fields.encode()
 
     def _flags(self) -> str:
-        flags = ""
+        flags = "P" if self.subscriptions else ""
         if self.multi is not None:
             flags += "x"
         if self.blocked is not None:
@@ -144,10 +170,12 @@ class Client:
         self.authenticated = self.server.users.default_open
 
     def over_output_limit(self, pending: int) -> bool:
-        """Redis's checkClientOutputBufferLimits for a normal client holding ``pending`` bytes
-        of replies: past the hard limit, or past the soft one for longer than its seconds.
-        Closes the client when so."""
-        hard, soft, seconds = self.server.output_limits
+        """Redis's checkClientOutputBufferLimits for a client holding ``pending`` bytes of
+        replies (the pubsub class's limits once it subscribed, the normal class's before):
+        past the hard limit, or past the soft one for longer than its seconds. Closes the
+        client when so."""
+        server = self.server
+        hard, soft, seconds = server.pubsub_limits if self.subscriptions else server.output_limits
         if soft and pending > soft:
             now = time.monotonic()
             if self.over_soft_limit_since is None:
@@ -239,6 +267,8 @@ class Server:
         ]
         self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
         self.blocking = Blocking(self)  # clients blocked on keys
+        self.pubsub = PubSub()
+        self.pushed: list[Client] = []  # clients with messages queued in ``pushes``
         self.memory.configure()
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
@@ -262,7 +292,8 @@ class Server:
         """Parse once what the per-batch path reads from ``config``: the normal class's (hard,
         soft, soft seconds) of client-output-buffer-limit, and whether any limit is set;
         maxmemory, and whether it is set."""
-        limits = output_buffer_limits(self.config.client_output_buffer_limit)["normal"]
+        classes = output_buffer_limits(self.config.client_output_buffer_limit)
+        limits, self.pubsub_limits = classes["normal"], classes["pubsub"]
         self.output_limits, self.output_limited = limits, any(limits[:2])
         self.maxmemory = self.config.maxmemory
         # Whether the next command passes the maxmemory check (core.dispatch.execute): set here and
@@ -297,6 +328,7 @@ class Server:
     def drop_client(self, client: Client) -> None:
         client.unwatch()
         self.blocking.unblock(client)
+        self.pubsub.drop(client)
         client.buffers(0, 0)  # out of the total while still counted as a client
         self.clients.pop(client.id, None)
 
@@ -309,7 +341,7 @@ class Server:
         if self.maxmemory:
             self.memory.cron()
         self.close_idle_clients()
-        if self.output_limited:
+        if self.output_limited or any(c.subscriptions for c in self.clients.values()):
             for client in list(self.clients.values()):
                 if client.pending_output:  # the soft limit's time runs while nothing is read
                     client.over_output_limit(client.pending_output)

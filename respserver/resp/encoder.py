@@ -6,7 +6,15 @@ from __future__ import annotations
 from math import copysign
 
 from respserver.errors import CommandError
-from respserver.resp.types import Encoded, NullArray, Push, RespSet, SimpleString, Verbatim
+from respserver.resp.types import (
+    Encoded,
+    NullArray,
+    Push,
+    Replies,
+    RespSet,
+    SimpleString,
+    Verbatim,
+)
 
 _INF = float("inf")
 
@@ -106,6 +114,9 @@ def encode_into(out: bytearray, reply: object, resp3: bool) -> None:
             out += b"$%d\r\n%s\r\n" % (len(reply), reply)
     elif kind is Encoded:
         out += reply
+    elif kind is Replies:
+        for item in reply:
+            encode_into(out, item, resp3)
     elif kind is NullArray:
         out += b"_\r\n" if resp3 else b"*-1\r\n"
     else:

@@ -26,6 +26,11 @@ class Push(list):
     """A RESP3 push (``>``); an array in RESP2."""
 
 
+class Replies(list):
+    """Several replies to one command, written one after the other (SUBSCRIBE confirms each
+    channel; PUBLISH to oneself: the message, then the count)."""
+
+
 class NullArray:
     """The RESP2 null array (``*-1``), e.g. EXEC after a failed WATCH; ``_`` in RESP3."""
 

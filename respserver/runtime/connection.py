@@ -70,6 +70,7 @@ class Connection:
         )
         self.cancel_scope = trio.CancelScope()
         self.client.kill = self.cancel_scope.cancel
+        self.client.push_out = self.push
         self.nursery: trio.Nursery | None = None  # where a flusher runs when one is needed
         self.outbox = bytearray()
         self.in_flight = False  # a batch is with the owner: at most one per client
@@ -96,6 +97,15 @@ class Connection:
         """Called by the owner with a batch's replies (synchronously, in the owner's task);
         ``done`` is False when more of the batch's replies follow in a later round."""
         self.in_flight = not done
+        self._write(replies)
+        self._unpark()
+
+    def push(self, messages: bytearray, done: bool = True) -> None:
+        """Called by the owner with messages for this client (pub/sub), between replies."""
+        self._write(messages)
+
+    def _write(self, replies: bytearray) -> None:
+        """Send what the transport takes now; the rest waits in ``outbox`` for a flusher."""
         if replies and not self.closed:  # (none: a batch whose client blocked at once)
             self.server.net_output_bytes += len(replies)
             if self.outbox:
@@ -110,11 +120,10 @@ class Connection:
                     self.nursery.start_soon(self._until_gone, self._flush)
             if self.outbox or self.client.pending_output:
                 self.client.buffers(self.client.query_buffer, len(self.outbox))
-            if self.outbox and self.server.output_limited:
+            if self.outbox and (self.server.output_limited or self.client.subscriptions):
                 self.client.over_output_limit(len(self.outbox))
             if self.client.closing:
                 self._stop_reading()  # QUIT: as an EOF would, once the replies are out
-        self._unpark()
 
     async def run(self) -> None:
         try:

@@ -88,6 +88,8 @@ class Owner:
                     blocking.expire(time.monotonic())
                 while item is not None:
                     self._apply(item)
+                    if self.server.pushed:
+                        self._push()
                     item = self._next()
                 await self._commit(held)
 
@@ -123,6 +125,15 @@ class Owner:
             item.commands = item.commands[ran:]
             self._unfinished.append(item)
         self._out(item.deliver, out, done)
+
+    def _push(self) -> None:
+        """Hand the messages the last batch sent to other clients (PUBLISH) to their
+        transports, in order with their replies."""
+        pushed = self.server.pushed
+        for client in pushed:
+            if client.pushes:
+                self._out(client.push_out, client.take_pushes(), True)
+        pushed.clear()
 
     def _out(self, deliver: Deliver, out: bytearray, done: bool) -> None:
         if self.server.persistence.aof is None:

@@ -7,7 +7,8 @@ command and every key it names with the access the command's key specs declare (
 full names ("get", "config|get") over the commands registered here; rules are parsed and
 described back exactly as Redis parses and describes them.
 
-Pub/sub commands do not exist here, so channel patterns are kept and shown, never checked.
+Channels are checked as Redis checks them: a channel published or subscribed to must match one
+of the selector's ``&`` patterns; a pattern PSUBSCRIBE names must equal one of them.
 """
 
 from __future__ import annotations
@@ -53,9 +54,20 @@ class RuleError(Exception):
     """A rule ACL SETUSER (or an ACL file) refuses; the message is Redis's reason."""
 
 
+# Redis's commands_with_channels: where a command names the channels it publishes or
+# subscribes to (leaving one needs no permission): first, last (-1: the rest), patterns.
+_CHANNEL_ARGUMENTS = {
+    "publish": (1, 1, False),
+    "spublish": (1, 1, False),
+    "subscribe": (1, -1, False),
+    "ssubscribe": (1, -1, False),
+    "psubscribe": (1, -1, True),
+}
+
+
 class Denied(Exception):
-    """A command a user may not run: ``reason`` is "command" or "key", ``position`` the
-    argument that failed (the key's index in argv)."""
+    """A command a user may not run: ``reason`` is "command", "key" or "channel",
+    ``position`` the argument that failed (the key's or channel's index in argv)."""
 
     def __init__(self, reason: str, position: int = 0) -> None:
         super().__init__(reason)
@@ -266,6 +278,21 @@ class Selector:
             for position, needed in key_access(spec, argv):
                 if not self.allows_key(argv[position], needed):
                     raise Denied("key", position)
+        channels = _CHANNEL_ARGUMENTS.get(spec.name)
+        if channels is not None and not self.all_channels:
+            first, last, patterns = channels
+            for position in range(first, len(argv) if last < 0 else last + 1):
+                if not self.allows_channel(argv[position], patterns):
+                    raise Denied("channel", position)
+
+    def allows_channel(self, channel: bytes, pattern: bool = False) -> bool:
+        """ACLCheckChannelAgainstList: a channel matches one of the ``&`` patterns; a
+        subscription pattern must be one of them, letter for letter."""
+        if self.all_channels:
+            return True
+        if pattern:
+            return channel in self.channels
+        return any(stringmatch(allowed, channel) for allowed in self.channels)
 
     # --- descriptions
 
@@ -361,8 +388,8 @@ class User:
     sanitize: str | None = None  # "sanitize-payload", "skip-sanitize-payload" or unset
     passwords: list[str] = field(default_factory=list)  # SHA-256 hex digests
     selectors: list[Selector] = field(default_factory=lambda: [Selector(root=True)])
-    # The root selector allows every command and key: the dispatcher's fast path may skip the
-    # checks (recomputed after each change).
+    # The root selector allows every command, key and channel: the dispatcher's fast path may
+    # skip the checks (recomputed after each change).
     unrestricted: bool = False
 
     @property
@@ -432,7 +459,8 @@ class User:
 
     def _unrestricted(self) -> bool:
         root = self.root
-        return root.all_keys and len(root.commands) == sum(1 for _ in all_commands())
+        every_command = len(root.commands) == sum(1 for _ in all_commands())
+        return root.all_keys and root.all_channels and every_command
 
     def check_password(self, password: bytes) -> bool:
         """In constant time per stored hash: a timing tells nothing of how close a guess was."""
@@ -470,6 +498,11 @@ class User:
     def reads_every_key(self) -> bool:
         return any(s.all_keys for s in self.selectors)
 
+    def allows_channel(self, channel: bytes, pattern: bool = False) -> bool:
+        """Whether some selector lets this user publish or subscribe to ``channel`` (a
+        subscription pattern when ``pattern``)."""
+        return any(s.allows_channel(channel, pattern) for s in self.selectors)
+
     def may_read(self, key: bytes) -> bool:
         """Whether some selector lets this user read ``key`` (QUERY shows only such keys)."""
         return any(s.allows_key(key, READ) for s in self.selectors)
@@ -485,8 +518,12 @@ class User:
             setattr(self, name, getattr(other, name))
 
 
+_REASONS = ("command", "key", "auth", "channel")  # Redis's ACL_DENIED_* order
+
+
 def _rank(denied: Denied) -> tuple[int, int]:
-    return (1 if denied.reason == "key" else 0, denied.position)
+    """Which refusal of several selectors Redis reports: the later reason, then argument."""
+    return (_REASONS.index(denied.reason), denied.position)
 
 
 def selector_from(op: bytes) -> Selector:

@@ -262,6 +262,26 @@ def test_nopass_default_and_a_password_for_it(ports):
         admin.close()
 
 
+def _log_shapes(acl) -> list[list]:
+    """ACL LOG on both servers, each entry as its count, reason, context, object and user
+    (the rest describes the connection); the two must be equal."""
+    shapes = []
+    for raw in acl.both("ACL", "LOG"):
+        log = parse(raw)
+        rows = [dict(zip(e[::2], e[1::2], strict=True)) if isinstance(e, list) else e for e in log]
+        shapes.append(
+            [
+                [row[k] for k in (b"count", b"reason", b"context", b"object", b"username")]
+                for row in rows
+            ]
+        )
+        for row in rows:
+            assert 0 <= float(row[b"age-seconds"]) < 30
+            assert b" user=" in row[b"client-info"]
+    assert shapes[0] == shapes[1]
+    return shapes
+
+
 def test_noperm_for_commands_subcommands_and_keys(acl):
     rules = ("on", ">pw", "~app:*", "%R~ro:*", "%W~wo:*", "+@read", "+@write", "-del")
     with acl.as_user("alice", *rules, "+config|get", "+client") as alice:
@@ -384,20 +404,7 @@ def test_acl_log_records_refusals(acl):
         alice.do("GET", "nope")
         alice.do("DISCARD")
     acl.do("ACL", "LOG", "-1")
-    entries = [parse(raw) for raw in acl.both("ACL", "LOG")]
-    shapes = []
-    for log in entries:
-        rows = [dict(zip(e[::2], e[1::2], strict=True)) if isinstance(e, list) else e for e in log]
-        shapes.append(
-            [
-                [row[k] for k in (b"count", b"reason", b"context", b"object", b"username")]
-                for row in rows
-            ]
-        )
-        for row in rows:
-            assert 0 <= float(row[b"age-seconds"]) < 30
-            assert b" user=" in row[b"client-info"]
-    assert shapes[0] == shapes[1]
+    shapes = _log_shapes(acl)
     assert [row[:3] for row in shapes[0]] == [
         [1, b"key", b"multi"],
         [1, b"auth", b"toplevel"],
@@ -540,3 +547,41 @@ def test_restricting_the_default_user_holds_on_open_connections(ports):
         admin.do("GET", "k")
         admin.do("FLUSHALL")
         admin.close()
+
+
+def test_channel_permissions(acl):
+    """A channel published or subscribed to must match a ``&`` pattern; PSUBSCRIBE's pattern
+    must be one, letter for letter; leaving needs no permission. New users have none."""
+    rules = ("on", ">pw", "+@all", "~*", "&news.*", "&exact")
+    acl.do("ACL", "LOG", "RESET")
+    with acl.as_user("pub", *rules) as user:
+        for args in (
+            ("PUBLISH", "news.1", "x"),
+            ("PUBLISH", "other", "x"),
+            ("SPUBLISH", "exact", "x"),
+            ("SPUBLISH", "exactly", "x"),
+            ("PSUBSCRIBE", "news.1"),
+            ("PSUBSCRIBE", "news.*", "x"),
+            ("SUBSCRIBE", "news.2", "other"),
+            ("UNSUBSCRIBE", "other"),
+            ("PUNSUBSCRIBE", "x*"),
+        ):
+            user.do(*args)
+    assert [row[1] for row in _log_shapes(acl)[0]] == [b"channel"] * 4
+    with acl.as_user("nochannels", "on", ">pw", "+@all", "~*") as user:
+        user.do("PUBLISH", "news.1", "x")
+    with acl.as_user("selector", "on", ">pw", "+@all", "~*", "(&sel.* +publish)") as user:
+        user.do("PUBLISH", "sel.1", "x")
+        user.do("PUBLISH", "news.1", "x")
+
+
+def test_revoking_a_channel_disconnects_its_subscribers(acl):
+    with acl.as_user("sub", "on", ">pw", "+@all", "~*", "&a*", "&b") as user:
+        user.do("SUBSCRIBE", "abc")
+        acl.do("ACL", "SETUSER", "sub", "&b")  # still allowed: stays
+        user.do("PING")
+        acl.do("ACL", "SETUSER", "sub", "resetchannels", "&b")
+        for conn in (user.ours, user.real):
+            conn.sock.settimeout(5)
+            assert conn.read_reply() == b""  # closed by the server
+        acl.do("CLIENT", "LIST", "USER", "sub")

@@ -135,7 +135,7 @@ def test_getkeys_finds_the_sorted_key_and_the_last_store(diff: Diff):
 
 
 def test_sort_store_wakes_a_blocked_client(resp_port, redis_port):
-    from tests.differential.test_blocking import Clients
+    from tests.helpers.clients import Clients
 
     clients = Clients(resp_port, redis_port, 2)
     try:

@@ -162,3 +162,73 @@ def test_redis_py_asyncio_blpop_wakes_on_a_push(resp_port):
         return result
 
     assert list(asyncio.run(main())) == ["aq", "hello"]
+
+
+def test_redis_py_pubsub(client, resp_port):
+    """redis-py's PubSub as applications use it: subscribe to channels and patterns, read
+    messages with get_message, publish from another connection; the same in RESP2 and RESP3."""
+    pubsub = client.pubsub()
+    pubsub.subscribe("jobs:done")
+    pubsub.psubscribe("jobs:*")
+    confirmations = [pubsub.get_message(timeout=2) for _ in range(2)]
+    assert [m["type"] for m in confirmations] == ["subscribe", "psubscribe"]
+    publisher = redis.Redis(port=resp_port, decode_responses=True)
+    assert publisher.publish("jobs:done", "42") == 2
+    assert publisher.publish("jobs:failed", "7") == 1
+    received = [pubsub.get_message(timeout=2) for _ in range(3)]
+    assert [(m["type"], m["channel"], m["data"]) for m in received] == [
+        ("message", "jobs:done", "42"),
+        ("pmessage", "jobs:done", "42"),
+        ("pmessage", "jobs:failed", "7"),
+    ]
+    assert publisher.pubsub_numsub("jobs:done") == [("jobs:done", 1)]
+    assert publisher.pubsub_numpat() == 1
+    pubsub.unsubscribe()
+    pubsub.punsubscribe()
+    assert pubsub.get_message(timeout=2)["type"] == "unsubscribe"
+    assert pubsub.get_message(timeout=2)["type"] == "punsubscribe"
+    assert publisher.publish("jobs:done", "43") == 0
+    pubsub.close()
+    publisher.close()
+
+
+def test_redis_py_pubsub_in_a_thread_and_with_asyncio(resp_port):
+    """A worker thread's run_in_thread handler and an asyncio listener both receive what is
+    published, in order."""
+    r = redis.Redis(port=resp_port, decode_responses=True)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def handler(message: dict) -> None:
+        seen.append(message["data"])
+        if len(seen) == 50:
+            done.set()
+
+    pubsub = r.pubsub()
+    pubsub.subscribe(events=handler)
+    worker = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+    deadline = 50
+    while r.pubsub_numsub("events") != [("events", 1)] and deadline:
+        deadline -= 1
+        threading.Event().wait(0.05)
+    for i in range(50):
+        r.publish("events", str(i))
+    assert done.wait(5)
+    assert seen == [str(i) for i in range(50)]
+    worker.stop()
+    worker.join(5)
+    pubsub.close()
+
+    async def listen() -> list[str]:
+        client = redis.asyncio.Redis(port=resp_port, decode_responses=True)
+        async with client.pubsub() as channel:
+            await channel.subscribe("async")
+            assert (await channel.get_message(timeout=2))["type"] == "subscribe"
+            await client.publish("async", "a")
+            await client.publish("async", "b")
+            got = [await channel.get_message(timeout=2) for _ in range(2)]
+        await client.aclose()
+        return [m["data"] for m in got]
+
+    assert asyncio.run(listen()) == ["a", "b"]
+    r.close()

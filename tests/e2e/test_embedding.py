@@ -105,6 +105,8 @@ def _module_state() -> dict[tuple[str, str], str]:
         if not module_name.startswith("respserver") or module is None:
             continue
         for name, value in vars(module).items():
+            if name == "__warningregistry__":
+                continue  # Python's: a warning met while this module's code ran (a GC'd socket)
             if isinstance(value, _MUTABLE) and (module_name, name) not in _SHARED_CACHES:
                 items = value.items() if hasattr(value, "items") else value
                 found[module_name, name] = repr(list(items))
