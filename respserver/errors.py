@@ -220,6 +220,12 @@ def subscribe_denied(command: str) -> CommandError:
     return CommandError(f"ERR {command} isn't allowed for a DENY BLOCKING client")
 
 
+# --- MONITOR -------------------------------------------------------------------------------------
+
+MONITOR_KEYSPACE = "ERR Replica can't interact with the keyspace"  # a monitor is a replica to Redis
+MONITOR_DENIED = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+
+
 def subscriber_context(command: str) -> CommandError:
     """A RESP2 client with subscriptions sent a command it may not send in that state."""
     return CommandError(

@@ -34,7 +34,7 @@ from respserver.errors import (
 )
 from respserver.numbers import to_int
 from respserver.registry import command, container
-from respserver.resp.types import OK, PONG, SimpleString, Verbatim
+from respserver.resp.types import OK, PONG, Replies, SimpleString, Verbatim
 
 CLIENT_TYPES = ("normal", "slave", "replica", "master", "pubsub")
 
@@ -202,8 +202,11 @@ def hello(ctx: Client, *args: bytes) -> dict:
 )
 def reset(ctx: Client) -> SimpleString:
     """Back to a fresh connection's state: database 0, RESP2, no name, no MULTI, no WATCH,
-    no subscriptions."""
+    no subscriptions, no MONITOR, replies on."""
     ctx.server.pubsub.drop(ctx)
+    ctx.server.monitors.pop(ctx, None)
+    ctx.monitor = False
+    ctx.reply_mode = None
     ctx.db = ctx.server.databases[0]
     ctx.resp = 2
     ctx.name = b""
@@ -252,6 +255,33 @@ def client_setname(ctx: Client, name: bytes) -> SimpleString:
     """Name this connection (an empty name removes it)."""
     _set_name(ctx, name)
     return OK
+
+
+@command(
+    "client|reply",
+    "<ON | OFF | SKIP>",
+    arity=3,
+    flags=_CLIENT,
+    group="connection",
+    since="3.2.0",
+    summary="Instruct the server whether to reply to commands",
+    complexity="O(1)",
+)
+def client_reply(ctx: Client, mode: bytes) -> object:
+    """ON: replies again (OK); OFF: no replies from now on; SKIP: none for the next command.
+    Messages (pub/sub) still arrive. OFF and SKIP answer nothing themselves."""
+    mode = mode.lower()
+    if mode == b"on":
+        ctx.reply_mode = None
+        return OK
+    if mode == b"off":
+        ctx.reply_mode = "off"
+    elif mode == b"skip":
+        if ctx.reply_mode != "off":
+            ctx.reply_mode = "skip next"
+    else:
+        raise CommandError(SYNTAX)
+    return Replies()
 
 
 @command(

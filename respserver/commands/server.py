@@ -17,6 +17,7 @@ from respserver.errors import (
     INVALID_ARGUMENT_COUNT,
     INVALID_ARGUMENTS,
     INVALID_COMMAND,
+    MONITOR_DENIED,
     NO_CONFIG_FILE,
     NO_KEY_ARGUMENTS,
     SYNTAX,
@@ -35,7 +36,7 @@ from respserver.registry import (
     container,
     keys_of,
 )
-from respserver.resp.types import OK, RespSet, SimpleString, Verbatim
+from respserver.resp.types import OK, Replies, RespSet, SimpleString, Verbatim
 
 # --- COMMAND: the command table, as Redis renders it ---------------------------------------------
 
@@ -96,8 +97,9 @@ def command_docs(spec: Command) -> dict:
         b"summary": spec.summary.encode(),
         b"since": spec.since.encode(),
         b"group": spec.group.encode(),
-        b"complexity": spec.complexity.encode(),
     }
+    if spec.complexity:  # MONITOR's docs name none
+        docs[b"complexity"] = spec.complexity.encode()
     if spec.doc_flags:
         docs[b"doc_flags"] = _symbols(spec.doc_flags)
     if spec.deprecated:
@@ -579,3 +581,27 @@ def config_help(ctx: Client) -> list:
             "    Rewrite the configuration file.",
         ),
     )
+
+
+# --- MONITOR -------------------------------------------------------------------------------------
+
+
+@command(
+    "monitor",
+    arity=1,
+    flags="admin noscript loading stale",
+    group="server",
+    since="1.0.0",
+    summary="Listen for all requests received by the server in real time",
+    complexity="",
+)
+def monitor(ctx: Client) -> object:
+    """From now on, receive a line for each command the server runs (core/monitor.py); OK,
+    or nothing at all for a client already monitoring, as Redis answers."""
+    if ctx.deny_blocking:
+        raise CommandError(MONITOR_DENIED)
+    if ctx.monitor:
+        return Replies()
+    ctx.monitor = True
+    ctx.server.monitors[ctx] = None
+    return OK

@@ -10,12 +10,14 @@ import logging
 import time
 from time import perf_counter_ns
 
+from respserver.core import monitor
 from respserver.core.blocking import Block
 from respserver.core.state import Client, CommandStats, Server
 from respserver.errors import (
     ACL_CHANGED_IN_MULTI,
     INTERNAL,
     LOADING,
+    MONITOR_KEYSPACE,
     NO_LONGER_ALLOWED,
     NOAUTH,
     NOPERM_CHANNEL,
@@ -43,6 +45,8 @@ log = logging.getLogger("respserver")
 _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 
 NOPERM = {"command": NOPERM_COMMAND, "key": NOPERM_KEY, "channel": NOPERM_CHANNEL}
+# Commands MONITOR does not show (Redis: too dangerous to show).
+_UNMONITORED = frozenset(("admin", "skip_monitor"))
 # What a RESP2 client with subscriptions may still send.
 _SUBSCRIBER_COMMANDS = frozenset(
     ("subscribe", "ssubscribe", "psubscribe", "unsubscribe", "sunsubscribe", "punsubscribe")
@@ -111,6 +115,8 @@ def execute(client: Client, argv: list[bytes]) -> object:
     if server.disk_error is not None and _writes(client, spec):
         error = _reject(client, argv, CommandError(server.disk_error))
         return _abort_exec(client, error) if spec.name == "exec" else error
+    if client.monitor and (spec.write or "readonly" in spec.flags or "may_replicate" in spec.flags):
+        return _reject(client, argv, CommandError(MONITOR_KEYSPACE))
     if client.subscriptions and client.resp == 2 and spec.name not in _SUBSCRIBER_COMMANDS:
         return _reject(client, argv, subscriber_context(spec.name))
     if server.loading and not client.loader and "loading" not in spec.flags:
@@ -188,6 +194,11 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     if changes.dirty != dirty and (spec.write or "may_replicate" in spec.flags):
         # A read flagged may_replicate logs what it changed too (PFCOUNT's cached count).
         server.persistence.feed(client.db.index, client.rewritten or [argv])
+    if server.monitors and not server.loading and not _UNMONITORED & set(spec.flags):
+        line = monitor.line(client.db.index, client.addr, monitor.shown(spec.name, argv))
+        shown = encode_bytes(line)  # a status line: the same bytes in RESP2 and RESP3
+        for watcher in server.monitors:
+            watcher.push_encoded(shown, shown)
     return reply
 
 
@@ -227,6 +238,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
                 and client.authenticated
                 and client.user.unrestricted
                 and not client.subscriptions
+                and not client.monitor
                 and not server.check_memory
                 and server.disk_error is None
                 and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
@@ -237,7 +249,12 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
             if type(reply) is Block:
                 server.blocking.block(client, reply, argv)
                 return out, ran  # what follows waits until the client is served
-            encode(out, reply, client.resp == 3)
+            if client.reply_mode is None:
+                encode(out, reply, client.resp == 3)
+            else:
+                client.reply_quietly(out, reply)  # CLIENT REPLY OFF or SKIP
+            if client.pushes:  # what it sent itself: its own MONITOR line
+                out += client.take_pushes()
             if ready:
                 server.blocking.serve_ready()
             if limited and client.over_output_limit(client.pending_output + len(out)):

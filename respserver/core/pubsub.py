@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from respserver.keyspace.glob import compile_glob
+from respserver.resp.encoder import encode
+from respserver.resp.types import Push
 
 
 class Client(Protocol):
@@ -28,7 +30,7 @@ class Client(Protocol):
     shard_channels: dict[bytes, None]
     subscriptions: int
 
-    def push(self, message: list[bytes]) -> None: ...
+    def push_encoded(self, resp2: bytes, resp3: bytes) -> None: ...
 
 
 # A namespace's subscribers: name -> clients, in subscription order (a dict as ordered set).
@@ -80,17 +82,14 @@ class PubSub:
         that matches it; how many received it (a client through two patterns: twice)."""
         if shard:
             listeners = self.shard_channels.get(channel, ())
-            for client in listeners:
-                client.push([b"smessage", channel, message])
+            _send(listeners, [b"smessage", channel, message])
             return len(listeners)
         listeners = self.channels.get(channel, ())
-        for client in listeners:
-            client.push([b"message", channel, message])
+        _send(listeners, [b"message", channel, message])
         receivers = len(listeners)
         for pattern, clients in self.patterns.items():
             if compile_glob(pattern).match(channel):
-                for client in clients:
-                    client.push([b"pmessage", pattern, channel, message])
+                _send(clients, [b"pmessage", pattern, channel, message])
                 receivers += len(clients)
         return receivers
 
@@ -105,3 +104,13 @@ class PubSub:
     def count(self, namespace: str, name: bytes) -> int:
         """How many clients subscribe to ``name``."""
         return len(getattr(self, namespace).get(name, ()))
+
+
+def _send(clients: dict[Client, None] | tuple[()], message: list[bytes]) -> None:
+    """One message to many clients, encoded once per protocol (an array in RESP2, a push in
+    RESP3)."""
+    if clients:
+        frame = Push(message)
+        resp2, resp3 = encode(frame, False), encode(frame, True)
+        for client in clients:
+            client.push_encoded(resp2, resp3)

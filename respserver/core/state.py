@@ -16,7 +16,7 @@ from respserver.keyspace.database import Changes, Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
 from respserver.resp.encoder import encode_into
-from respserver.resp.types import Push
+from respserver.resp.types import Encoded, Push, Replies
 from respserver.security.acl import User, Users
 from respserver.security.eviction import Memory
 
@@ -77,6 +77,9 @@ class Client:
     patterns: dict[bytes, None] = field(default_factory=dict)
     shard_channels: dict[bytes, None] = field(default_factory=dict)
     subscriptions: int = 0  # over the three: nonzero puts a RESP2 client in subscriber mode
+    monitor: bool = False  # MONITOR: sees every command; may not touch the keyspace
+    # CLIENT REPLY: None (replies), "off", "skip next" (set by SKIP), "skip" (this command).
+    reply_mode: str | None = None
     # Messages encoded for this client and not yet handed to its transport, and the
     # transport's hook that takes them (the owner calls it in order with the replies).
     pushes: bytearray = field(default_factory=bytearray)
@@ -97,12 +100,26 @@ class Client:
         if server.maxmemory and output:
             server.check_memory = True  # the next command sees whether memory is over
 
-    def push(self, message: list[bytes]) -> None:
-        """Queue a message for this client (a pub/sub message): a RESP3 push, or an array in
-        RESP2. The owner hands it to the transport after the command that sent it."""
+    def push_encoded(self, resp2: bytes, resp3: bytes) -> None:
+        """Queue a message for this client, encoded for either protocol: a pub/sub message (a
+        RESP3 push, an array in RESP2) or a MONITOR line, encoded once for all receivers. The
+        owner hands it to the transport after the command."""
         if not self.pushes:
             self.server.pushed.append(self)
-        encode_into(self.pushes, Push(message), self.resp == 3)
+        self.pushes += resp3 if self.resp == 3 else resp2
+
+    def reply_quietly(self, out: bytearray, reply: object) -> None:
+        """A reply under CLIENT REPLY OFF or SKIP: only its pub/sub messages (a subscription's
+        confirmation, a message to itself) go out; then SKIP's state moves on, as Redis's
+        commandProcessed moves it."""
+        if type(reply) is Replies:
+            pushes = [part for part in reply if type(part) in (Push, Encoded)]
+            encode_into(out, Replies(pushes), self.resp == 3)
+        self.pushes.clear()  # its own MONITOR line is a reply too
+        if self.reply_mode == "skip":
+            self.reply_mode = None
+        elif self.reply_mode == "skip next":
+            self.reply_mode = "skip"
 
     def take_pushes(self) -> bytearray:
         """The messages queued for this client, which now leave with its next reply."""
@@ -134,7 +151,9 @@ class Client:
         return fields.encode()
 
     def _flags(self) -> str:
-        flags = "P" if self.subscriptions else ""
+        flags = "O" if self.monitor else ""
+        if self.subscriptions:
+            flags += "P"
         if self.multi is not None:
             flags += "x"
         if self.blocked is not None:
@@ -269,6 +288,7 @@ class Server:
         self.blocking = Blocking(self)  # clients blocked on keys
         self.pubsub = PubSub()
         self.pushed: list[Client] = []  # clients with messages queued in ``pushes``
+        self.monitors: dict[Client, None] = {}  # MONITOR clients, in the order they began
         self.memory.configure()
         self.clients: dict[int, Client] = {}
         self._next_client_id = 1
@@ -329,6 +349,7 @@ class Server:
         client.unwatch()
         self.blocking.unblock(client)
         self.pubsub.drop(client)
+        self.monitors.pop(client, None)
         client.buffers(0, 0)  # out of the total while still counted as a client
         self.clients.pop(client.id, None)
 

@@ -213,3 +213,36 @@ def test_a_subscriber_that_does_not_read_is_cut_off(resp_port, redis_port):
             admin.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60")
             slow.close()
             admin.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_client_reply_off_and_skip(resp_port, redis_port, protocol):
+    """CLIENT REPLY OFF silences replies (not pub/sub messages: in RESP3 a subscription's
+    confirmation and a message to oneself still arrive), SKIP the next command's, ON brings
+    them back with an OK."""
+    clients = Clients(resp_port, redis_port, protocol)
+    sequence = [("CLIENT", "REPLY", "OFF"), ("PING",)]
+    if protocol == 3:
+        sequence += [("SUBSCRIBE", "a"), ("PUBLISH", "a", "x")]
+    sequence += [
+        ("CLIENT", "REPLY", "SKIP"),
+        ("CLIENT", "REPLY", "ON"),
+        ("PING",),
+        ("CLIENT", "REPLY", "SKIP"),
+        ("PING", "1"),
+        ("PING", "2"),
+        ("CLIENT", "REPLY", "SKIP"),
+        ("CLIENT", "REPLY", "OFF"),
+        ("PING", "3"),
+        ("CLIENT", "REPLY", "ON"),
+        ("CLIENT", "REPLY", "FOO"),
+        ("CLIENT", "REPLY"),
+    ]
+    try:
+        for conn in clients.conn("c"):
+            conn.send_raw(b"".join(pack(args) for args in sequence))
+        frames = clients.read_many("c", 8 if protocol == 3 else 6)
+        assert str(frames[-2]) == "ERR syntax error"
+        clients.call("c", "PING", "after")
+    finally:
+        clients.close()

@@ -232,3 +232,28 @@ def test_redis_py_pubsub_in_a_thread_and_with_asyncio(resp_port):
 
     assert asyncio.run(listen()) == ["a", "b"]
     r.close()
+
+
+def test_redis_cli_monitor_prints_what_another_client_runs(resp_port):
+    """``redis-cli monitor``, as a person debugging an application runs it."""
+    watcher = subprocess.Popen(
+        ["redis-cli", "-p", str(resp_port), "monitor"], stdout=subprocess.PIPE, text=True
+    )
+    deadline = threading.Timer(10, watcher.kill)  # a read that never ends sees EOF instead
+    deadline.start()
+    try:
+        assert watcher.stdout.readline().strip() == "OK"
+        r = redis.Redis(port=resp_port, protocol=2)
+        r.set("app:key", 'a "quoted" value')
+        r.close()
+        lines = []
+        while len(lines) < 10 and '"SET"' not in "".join(lines):  # after the client's setup
+            lines.append(watcher.stdout.readline())
+        assert re.fullmatch(
+            r'\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "app:key" "a \\"quoted\\" value"\n',
+            lines[-1],
+        ), lines
+    finally:
+        deadline.cancel()
+        watcher.kill()
+        watcher.wait(5)

@@ -48,7 +48,7 @@ class Clients:
 
     def read_many(self, name: str, count: int) -> list[object]:
         """Read ``count`` pipelined replies on both sides, equal byte for byte together."""
-        raws = [_read_replies(conn, count) for conn in self.conn(name)]
+        raws = [read_replies(conn, count) for conn in self.conn(name)]
         assert raws[0] == raws[1], f"{name}:\n  respserver:   {raws[0]!r}\n  redis: {raws[1]!r}"
         reader = hiredis.Reader()
         reader.feed(raws[0])
@@ -80,7 +80,7 @@ class Clients:
                 conn.close()
 
 
-def _read_replies(conn: RawConnection, count: int) -> bytes:
+def read_replies(conn: RawConnection, count: int) -> bytes:
     reader = hiredis.Reader()
     raw = bytearray()
     parsed = 0
