@@ -55,7 +55,7 @@ def ping(ctx: Client, *message: bytes) -> object:
     """PONG, or the message; a RESP2 subscriber gets ["pong", message or ""]."""
     if len(message) > 1:
         raise wrong_arity("ping")
-    if ctx.subscriptions and ctx.resp == 2:
+    if not ctx.plain and ctx.subscriptions and ctx.resp == 2:
         return [b"pong", message[0] if message else b""]
     return message[0] if message else PONG
 
@@ -282,6 +282,26 @@ def client_reply(ctx: Client, mode: bytes) -> object:
     else:
         raise CommandError(SYNTAX)
     return Replies()
+
+
+@command(
+    "client|no-evict",
+    "<ON | OFF>",
+    arity=3,
+    flags=_CLIENT_ADMIN,
+    group="connection",
+    since="7.0.0",
+    summary="Set client eviction mode for the current connection",
+    complexity="O(1)",
+)
+def client_no_evict(ctx: Client, mode: bytes) -> SimpleString:
+    """Exempt this connection from client eviction (ON) or not (OFF). There is no client
+    eviction here (maxmemory-clients), so it only shows, as CLIENT LIST's flag e."""
+    mode = mode.lower()
+    if mode not in (b"on", b"off"):
+        raise CommandError(SYNTAX)
+    ctx.no_evict = mode == b"on"
+    return OK
 
 
 @command(

@@ -237,8 +237,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
                 and client.multi is None
                 and client.authenticated
                 and client.user.unrestricted
-                and not client.subscriptions
-                and not client.monitor
+                and client.plain
                 and not server.check_memory
                 and server.disk_error is None
                 and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
@@ -249,12 +248,10 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
             if type(reply) is Block:
                 server.blocking.block(client, reply, argv)
                 return out, ran  # what follows waits until the client is served
-            if client.reply_mode is None:
+            if client.plain:
                 encode(out, reply, client.resp == 3)
-            else:
-                client.reply_quietly(out, reply)  # CLIENT REPLY OFF or SKIP
-            if client.pushes:  # what it sent itself: its own MONITOR line
-                out += client.take_pushes()
+            else:  # subscribed, monitoring or under CLIENT REPLY
+                client.reply_unplainly(out, reply)
             if ready:
                 server.blocking.serve_ready()
             if limited and client.over_output_limit(client.pending_output + len(out)):

@@ -76,10 +76,16 @@ class Client:
     channels: dict[bytes, None] = field(default_factory=dict)
     patterns: dict[bytes, None] = field(default_factory=dict)
     shard_channels: dict[bytes, None] = field(default_factory=dict)
-    subscriptions: int = 0  # over the three: nonzero puts a RESP2 client in subscriber mode
-    monitor: bool = False  # MONITOR: sees every command; may not touch the keyspace
-    # CLIENT REPLY: None (replies), "off", "skip next" (set by SKIP), "skip" (this command).
-    reply_mode: str | None = None
+    # The three modes that change how commands run, behind properties that keep ``plain``:
+    # subscriptions over the three namespaces (nonzero puts a RESP2 client in subscriber
+    # mode), MONITOR (sees every command; may not touch the keyspace), and CLIENT REPLY's
+    # None (replies), "off", "skip next" (set by SKIP) or "skip" (this command).
+    _subscriptions: int = 0
+    _monitor: bool = False
+    _reply_mode: str | None = None
+    # None of those: the dispatcher's fast path and plain reply encoding apply (one look).
+    plain: bool = True
+    no_evict: bool = False  # CLIENT NO-EVICT ON: shown only (no maxmemory-clients here)
     # Messages encoded for this client and not yet handed to its transport, and the
     # transport's hook that takes them (the owner calls it in order with the replies).
     pushes: bytearray = field(default_factory=bytearray)
@@ -99,6 +105,46 @@ class Client:
         self.query_buffer, self.pending_output = query, output
         if server.maxmemory and output:
             server.check_memory = True  # the next command sees whether memory is over
+
+    @property
+    def subscriptions(self) -> int:
+        return self._subscriptions
+
+    @subscriptions.setter
+    def subscriptions(self, count: int) -> None:
+        self._subscriptions = count
+        self._settle()
+
+    @property
+    def monitor(self) -> bool:
+        return self._monitor
+
+    @monitor.setter
+    def monitor(self, on: bool) -> None:
+        self._monitor = on
+        self._settle()
+
+    @property
+    def reply_mode(self) -> str | None:
+        return self._reply_mode
+
+    @reply_mode.setter
+    def reply_mode(self, mode: str | None) -> None:
+        self._reply_mode = mode
+        self._settle()
+
+    def _settle(self) -> None:
+        self.plain = not (self._subscriptions or self._monitor or self._reply_mode is not None)
+
+    def reply_unplainly(self, out: bytearray, reply: object) -> None:
+        """A reply for a client not ``plain``: encoded, or under CLIENT REPLY OFF or SKIP only
+        its pub/sub messages; then its own MONITOR line, which Redis writes after it."""
+        if self._reply_mode is None:
+            encode_into(out, reply, self.resp == 3)
+        else:
+            self.reply_quietly(out, reply)
+        if self.pushes:
+            out += self.take_pushes()
 
     def push_encoded(self, resp2: bytes, resp3: bytes) -> None:
         """Queue a message for this client, encoded for either protocol: a pub/sub message (a
@@ -162,6 +208,8 @@ class Client:
             flags += "d"
         if self.closing:
             flags += "c"
+        if self.no_evict:
+            flags += "e"
         return flags or "N"
 
     def log_denial(

@@ -410,6 +410,23 @@ def test_client_list_flags_of_a_transaction(resp_port, redis_port):
     assert seen[0] == seen[1] == ("xd", "2")
 
 
+def test_client_no_evict(resp_port, redis_port):
+    """CLIENT NO-EVICT ON/OFF answers OK and shows as the flag e; anything else is a syntax
+    error."""
+    seen = []
+    for port in (resp_port, redis_port):
+        conn = RawConnection(port)
+        own_id = conn.call("CLIENT", "ID").decode()[1:-2]
+        steps = []
+        for mode in ("on", "maybe", "OFF"):
+            steps.append(conn.call("CLIENT", "NO-EVICT", mode))
+            steps.append(client_fields(_line_of(conn, own_id))["flags"])
+        seen.append(steps)
+        conn.close()
+    assert seen[0] == seen[1]
+    assert seen[0][1::2] == ["e", "e", "N"]
+
+
 # --- CLIENT KILL ---------------------------------------------------------------------------------
 
 
