@@ -115,10 +115,10 @@ def execute(client: Client, argv: list[bytes]) -> object:
     if server.disk_error is not None and _writes(client, spec):
         error = _reject(client, argv, CommandError(server.disk_error))
         return _abort_exec(client, error) if spec.name == "exec" else error
-    if client.monitor and (spec.write or "readonly" in spec.flags or "may_replicate" in spec.flags):
-        return _reject(client, argv, CommandError(MONITOR_KEYSPACE))
-    if client.subscriptions and client.resp == 2 and spec.name not in _SUBSCRIBER_COMMANDS:
-        return _reject(client, argv, subscriber_context(spec.name))
+    if not client.plain:  # monitoring, or a RESP2 subscriber: a narrower set of commands
+        refused = _refused_by_mode(client, spec)
+        if refused is not None:
+            return _reject(client, argv, refused)
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
@@ -126,6 +126,16 @@ def execute(client: Client, argv: list[bytes]) -> object:
         client.queued_flags.update(spec.flags)
         return QUEUED
     return call(client, spec, argv)
+
+
+def _refused_by_mode(client: Client, spec: Command) -> CommandError | None:
+    """A monitoring client may not touch the keyspace (to Redis it is a replica); a RESP2
+    client with subscriptions may only (un)subscribe, PING, QUIT or RESET."""
+    if client.monitor and (spec.write or "readonly" in spec.flags or "may_replicate" in spec.flags):
+        return CommandError(MONITOR_KEYSPACE)
+    if client.subscriptions and client.resp == 2 and spec.name not in _SUBSCRIBER_COMMANDS:
+        return subscriber_context(spec.name)
+    return None
 
 
 def _writes(client: Client, spec: Command) -> bool:
@@ -194,7 +204,7 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
     if changes.dirty != dirty and (spec.write or "may_replicate" in spec.flags):
         # A read flagged may_replicate logs what it changed too (PFCOUNT's cached count).
         server.persistence.feed(client.db.index, client.rewritten or [argv])
-    if server.monitors and not server.loading and not _UNMONITORED & set(spec.flags):
+    if server.monitors and not server.loading and _UNMONITORED.isdisjoint(spec.flags):
         line = monitor.line(client.db.index, client.addr, monitor.shown(spec.name, argv))
         shown = encode_bytes(line)  # a status line: the same bytes in RESP2 and RESP3
         for watcher in server.monitors:

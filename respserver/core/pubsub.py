@@ -47,6 +47,10 @@ class PubSub:
         self.patterns: Subscribers = {}
         self.shard_channels: Subscribers = {}
 
+    def has_subscribers(self) -> bool:
+        """Whether any client subscribes to anything (the pubsub output limits then apply)."""
+        return bool(self.channels or self.patterns or self.shard_channels)
+
     def subscribe(self, client: Client, namespace: str, name: bytes) -> bool:
         """Add a subscription; False if the client already had it."""
         mine = getattr(client, namespace)

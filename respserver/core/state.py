@@ -410,7 +410,7 @@ class Server:
         if self.maxmemory:
             self.memory.cron()
         self.close_idle_clients()
-        if self.output_limited or any(c.subscriptions for c in self.clients.values()):
+        if self.output_limited or self.pubsub.has_subscribers():
             for client in list(self.clients.values()):
                 if client.pending_output:  # the soft limit's time runs while nothing is read
                     client.over_output_limit(client.pending_output)

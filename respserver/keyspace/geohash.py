@@ -155,18 +155,8 @@ def _corners(bits: int, size: float) -> tuple[float, float, float, float]:
 def decode(score: float) -> tuple[float, float]:
     """The point a score stands for: the centre of its cell, kept within the valid ranges.
     Any score decodes (Redis reads it as a 64-bit integer first, whatever it holds)."""
-    bits = int(score) if 0.0 <= score < _FINEST * _FINEST else _as_uint64(score)
-    lat_cell, long_cell = _cell_of(bits)
-    longitude = (
-        LONG_MIN
-        + (long_cell * 1.0 / _FINEST) * _LONG_SCALE
-        + (LONG_MIN + ((long_cell + 1) * 1.0 / _FINEST) * _LONG_SCALE)
-    ) / 2
-    latitude = (
-        LAT_MIN
-        + (lat_cell * 1.0 / _FINEST) * _LAT_SCALE
-        + (LAT_MIN + ((lat_cell + 1) * 1.0 / _FINEST) * _LAT_SCALE)
-    ) / 2
+    long_min, long_max, lat_min, lat_max = _corners(_as_uint64(score), _FINEST)
+    longitude, latitude = (long_min + long_max) / 2, (lat_min + lat_max) / 2
     # Kept within the valid ranges (the cell's centre can only pass them by rounding).
     longitude = (
         LONG_MAX if longitude > LONG_MAX else LONG_MIN if longitude < LONG_MIN else longitude

@@ -120,7 +120,7 @@ class Connection:
                     self.nursery.start_soon(self._until_gone, self._flush)
             if self.outbox or self.client.pending_output:
                 self.client.buffers(self.client.query_buffer, len(self.outbox))
-            if self.outbox and (self.server.output_limited or self.client.subscriptions):
+            if self.outbox and (self.server.output_limited or not self.client.plain):
                 self.client.over_output_limit(len(self.outbox))
             if self.client.closing:
                 self._stop_reading()  # QUIT: as an EOF would, once the replies are out
