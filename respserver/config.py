@@ -51,6 +51,8 @@ class Param:
     merge: Callable[[str, bytes], str] | None = None
     kind: type = str
     default: str | None = ""  # None: decided at start (dir: the working directory)
+    # How CONFIG GET shows a stored value, where that hides part of it (None: as stored).
+    shown: Callable[[str], str] | None = None
 
     def apply(self, current: str, value: bytes) -> str:
         return self.merge(current, value) if self.merge else self.normalise(value)
@@ -128,18 +130,23 @@ _EVENT_CLASSES = "g$lshzxetd"  # what 'A' stands for, in the order Redis prints 
 
 
 def _keyspace_events(value: bytes) -> str:
-    """Event class letters, canonicalised as Redis's keyspaceEventsFlagsToString does (which
-    prints 'A' alone for all classes, dropping 'n')."""
+    """Event class letters, canonicalised as Redis's keyspaceEventsFlagsToString does; 'n'
+    is kept after 'A' (it is in force), which ``_events_shown`` hides as Redis prints it."""
     chosen = set()
     for char in _text(value):
         if char not in "A" + _EVENT_CLASSES + "nKEm":
             raise InvalidValue("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
         chosen.update(_EVENT_CLASSES if char == "A" else char)
     if chosen >= set(_EVENT_CLASSES):
-        classes = "A"
+        classes = "An" if "n" in chosen else "A"
     else:
         classes = "".join(c for c in _EVENT_CLASSES + "n" if c in chosen)
     return classes + "".join(c for c in "KEm" if c in chosen)
+
+
+def _events_shown(classes: str) -> str:
+    """Redis prints 'A' alone for all classes, 'n' (new keys) dropped though it is in force."""
+    return classes.replace("An", "A")
 
 
 _HZ = _integer(0, INT_MAX, default="10")
@@ -209,6 +216,10 @@ def _string(default: str) -> Param:
     return Param(_text, default=default)
 
 
+# The Redis version whose behaviour respserver follows, which RDB files name; what HELLO and INFO
+# report is ``redis-version`` (this by default).
+VERSION = "7.0.15"
+
 PARAMS: dict[str, Param] = {
     # Listening and process layout are fixed when the server starts (Redis can rebind a port
     # at run time; respserver cannot).
@@ -264,13 +275,19 @@ PARAMS: dict[str, Param] = {
     "slowlog-log-slower-than": _integer(-1, LONG_MAX, default="10000"),
     "slowlog-max-len": _integer(0, LONG_MAX, default="128"),
     "latency-monitor-threshold": _integer(0, LONG_MAX, default="0"),
-    "notify-keyspace-events": Param(_keyspace_events, default=""),
+    "notify-keyspace-events": Param(_keyspace_events, default="", shown=_events_shown),
     "hash-max-listpack-entries": _integer(0, LONG_MAX, default="512"),
     "hash-max-listpack-value": _integer(0, LONG_MAX, default="64"),
     "zset-max-listpack-entries": _integer(0, LONG_MAX, default="128"),
     "zset-max-listpack-value": _integer(0, LONG_MAX, default="64"),
     "set-max-intset-entries": _integer(0, LONG_MAX, default="512"),
     "hll-sparse-max-bytes": _integer(0, LONG_MAX, memory=True, default="3000"),
+    "tracking-table-max-keys": _integer(0, LONG_MAX, default="1000000"),
+    # respserver's own: the version HELLO and INFO report, for clients that gate a feature on
+    # it (redis-py's and Jedis's client-side caches want 7.4); the behaviour stays 7.0's.
+    "redis-version": _string(VERSION),
+    "stream-node-max-bytes": _integer(0, LONG_MAX, memory=True, default="4096"),
+    "stream-node-max-entries": _integer(0, LONG_MAX, default="100"),
     "list-max-listpack-size": _integer(-(2**31), INT_MAX, default="-2"),
     "replica-read-only": _yes_no("yes"),
     "lazyfree-lazy-user-del": _yes_no("no"),
@@ -318,6 +335,12 @@ def defaults() -> Config:
         (name, os.getcwd() if param.default is None else param.default)
         for name, param in PARAMS.items()
     )
+
+
+def shown(config: dict[str, str], param: str) -> str:
+    """What CONFIG GET shows of a parameter's value."""
+    show = PARAMS[param].shown
+    return config[param] if show is None else show(config[param])
 
 
 def canonical(name: bytes) -> str | None:

@@ -212,6 +212,51 @@ class NamesCommand(QuotesArgv):
         return CommandError(self.template.format(c_string(argv[0], 1 << 30)))
 
 
+# --- streams ----------------------------------------------------------------------------------
+
+INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument"
+INVALID_START_INTERVAL = "ERR invalid start ID for the interval"
+INVALID_END_INTERVAL = "ERR invalid end ID for the interval"
+XADD_ID_TOO_SMALL = (
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+)
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_ELEMENTS_TOO_LARGE = "ERR Elements are too large to be stored"
+STREAM_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+TRIM_BOTH_STRATEGIES = (
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+)
+TRIM_MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+TRIM_LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+TRIM_LIMIT_WITHOUT_STRATEGY = (
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+)
+TRIM_LIMIT_WITHOUT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+XTRIM_WITHOUT_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+XSETID_ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAX_DELETED = (
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+)
+XSETID_BELOW_TOP = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ENTRIES_ADDED_BELOW_LENGTH = (
+    "ERR The entries_added specified in XSETID is smaller than the target stream length"
+)
+XREAD_UNBALANCED = (
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+)
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
+XREAD_BLOCK_IN_SCRIPT = "ERR {} command is not allowed with BLOCK option from scripts"
+XREAD_GROUP_OPTION = (
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREAD_NOACK_OPTION = (
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREAD_GREATER_ID = (
+    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group>"
+    " <consumer> option."
+)
+
 # --- pub/sub -------------------------------------------------------------------------------------
 
 
@@ -232,6 +277,51 @@ def subscriber_context(command: str) -> CommandError:
         f"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT"
         " / RESET are allowed in this context"
     )
+
+
+# --- stream consumer groups -----------------------------------------------------------------------
+
+XGROUP_NEEDS_KEY = (
+    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to"
+    " use the MKSTREAM option to create an empty stream automatically."
+)
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+ENTRIES_READ_NEGATIVE = "ERR value for ENTRIESREAD must be positive or -1"
+XREADGROUP_NEEDS_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_DOLLAR = (
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of"
+    " this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID"
+    " would just return an empty result set."
+)
+NOGROUP_BLOCKED = "NOGROUP the consumer group this client was blocked on no longer exists"
+STREAM_KEY_DELETED = "UNBLOCKED the stream key no longer exists"
+AUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+
+
+def no_group(key: bytes, group: bytes, suffix: str = "") -> CommandError:
+    """NOGROUP for a missing key or group (XPENDING, XCLAIM, XAUTOCLAIM; XREADGROUP's with
+    its ``suffix``)."""
+    return CommandError(
+        f"NOGROUP No such key '{c_string(key, 1 << 30)}' or consumer group"
+        f" '{c_string(group, 1 << 30)}'{suffix}"
+    )
+
+
+def no_such_group(group: bytes, key: bytes) -> CommandError:
+    """NOGROUP for a group the stream at ``key`` lacks (XGROUP, XINFO CONSUMERS)."""
+    return CommandError(
+        f"NOGROUP No such consumer group '{c_string(group, 1 << 30)}' for key name"
+        f" '{c_string(key, 1 << 30)}'"
+    )
+
+
+def invalid_claim_argument(what: str, command: str) -> str:
+    """XCLAIM/XAUTOCLAIM's text for an option value that is no integer."""
+    return f"ERR Invalid {what} argument for {command}"
+
+
+def unrecognized_claim_option(option: bytes) -> CommandError:
+    return CommandError(f"ERR Unrecognized XCLAIM option '{c_string(option, 1 << 30)}'")
 
 
 # --- bitmaps --------------------------------------------------------------------------------------
@@ -487,3 +577,54 @@ class SubcommandMisuse(QuotesArgv):
             f"ERR unknown subcommand or wrong number of arguments for '{c_string(argv[1])}'."
             f" Try {command} HELP."
         )
+
+
+# --- client-side caching (CLIENT TRACKING, CLIENT CACHING) ---------------------------------------
+
+TRACKING_REDIRECT_TWICE = "ERR A client can only redirect to a single other client"
+TRACKING_REDIRECT_MISSING = "ERR The client ID you want redirect to does not exist"
+TRACKING_PREFIX_WITHOUT_BCAST = "ERR PREFIX option requires BCAST mode to be enabled"
+_TRACKING_SWITCH = (
+    "ERR You can't switch {} before disabling tracking for this client, and then "
+    "re-enabling it with a different mode."
+)
+TRACKING_SWITCH_BCAST = _TRACKING_SWITCH.format("BCAST mode on/off")
+TRACKING_SWITCH_OPTIN_OPTOUT = _TRACKING_SWITCH.format("OPTIN/OPTOUT mode")
+TRACKING_OPTIONS_AND_BCAST = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+TRACKING_OPTIN_AND_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+CACHING_NOT_TRACKING = (
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+    "OPTOUT mode enabled"
+)
+CACHING_YES_NOT_OPTIN = (
+    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+)
+CACHING_NO_NOT_OPTOUT = (
+    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+)
+
+
+def prefixes_overlap(prefix: bytes, other: bytes, existing: bool) -> CommandError:
+    """CLIENT TRACKING BCAST with prefixes that would invalidate the same key."""
+    which = "an existing" if existing else "another provided"
+    text = (
+        f"ERR Prefix '{prefix.decode('utf-8', 'replace')}' overlaps with {which} prefix "
+        f"'{other.decode('utf-8', 'replace')}'. Prefixes for a single client must not overlap."
+    )
+    return CommandError(text)
+
+
+PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+
+
+# --- live queries (QWATCH, respserver's own) ------------------------------------------------------
+
+QWATCH_NO_WHERE = "ERR QWATCH needs at least one WHERE clause"
+QWATCH_ONLY_FILTERS = "ERR QWATCH takes only MATCH and WHERE clauses"
+
+
+def qwatch_unheard(channel: bytes) -> CommandError:
+    """QWATCH on a channel no client subscribes to: its messages would reach no one, and a live
+    query ends when its channel's last subscriber leaves."""
+    name = channel.decode("utf-8", "replace")
+    return CommandError(f"ERR no client subscribes to channel '{name}': SUBSCRIBE to it first")

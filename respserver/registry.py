@@ -69,6 +69,9 @@ class KeySpec:
     # Redis's begin_search "keyword": the key follows the first ``keyword`` found searching
     # from argv[startfrom] (backwards from the end when negative); ``index`` is then unused.
     keyword: tuple[str, int] | None = None
+    # Redis's range "limit": with lastkey -1, the keys are the first 1/limit of the arguments
+    # from the first one on (XREAD's keys after STREAMS, then as many IDs).
+    limit: int = 0
 
 
 @dataclass(slots=True)
@@ -153,7 +156,7 @@ def command(
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
     unknown_keys: int = 0,
-    keyword_keys: tuple[tuple[str, int], ...] = (),
+    keyword_keys: tuple[tuple[str, int] | tuple[str, int, int], ...] = (),
     history: tuple[tuple[str, str], ...] = (),
     deprecated: tuple[str, str] | None = None,
     syscmd: bool = False,
@@ -169,10 +172,12 @@ def command(
     movablekeys and ``keys`` stays (0, 0, 0), as Redis shows it. The last ``unknown_keys``
     parts of ``key_flags`` are specs Redis marks unknown (SORT's), found by ``getkeys``;
     before them, one part per ``keyword_keys`` (keyword, startfrom) is a key found after a
-    keyword (GEORADIUS's STORE key). ``history`` is COMMAND DOCS' list of (version, change).
-    ``deprecated`` is the version that deprecated the command and what replaces it; ``syscmd``
-    marks an internal command (PFDEBUG). ``getkeys`` refines the flags of a ``variable_flags``
-    key spec from the arguments (SET reads its key only with GET).
+    keyword (GEORADIUS's STORE key), or with (keyword, startfrom, limit) the first 1/limit of
+    the arguments after it (XREAD's STREAMS keys, then their IDs). ``history`` is COMMAND
+    DOCS' list of (version, change). ``deprecated`` is the version that deprecated the
+    command and what replaces it; ``syscmd`` marks an internal command (PFDEBUG). ``getkeys``
+    refines the flags of a ``variable_flags`` key spec from the arguments (SET reads its key
+    only with GET).
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -319,7 +324,7 @@ def _key_specs(
     key_notes: str = "",
     key_count: tuple[int, int, int, int] | None = None,
     unknown_keys: int = 0,
-    keyword_keys: tuple[tuple[str, int], ...] = (),
+    keyword_keys: tuple[tuple[str, int] | tuple[str, int, int], ...] = (),
 ) -> tuple[KeySpec, ...]:
     """Key specs from the legacy (first, last, step) triple and ``key_flags``' parts: one
     range spec; one spec per position when the keys sit at a few fixed places (RENAME's
@@ -334,7 +339,12 @@ def _key_specs(
         raise ValueError(f"key_notes names {len(notes)} specs, key_flags {len(given)}")
     trailing = len(keyword_keys) + unknown_keys
     if trailing:  # after the positional specs: keys after a keyword, then unknown ones
-        searches = [KeySpec((), 0, 0, 1, keyword=kw) for kw in keyword_keys]
+        searches = [
+            KeySpec((), 0, -1, 1, keyword=kw[:2], limit=kw[2])
+            if len(kw) == 3
+            else KeySpec((), 0, 0, 1, keyword=kw)
+            for kw in keyword_keys
+        ]
         searches += [KeySpec((), 0, 0, 0, unknown=True)] * unknown_keys
         extra = [
             replace(search, flags=_ordered(f, KEY_FLAG_ORDER), notes=n)
@@ -417,6 +427,8 @@ def _spec_keys(ks: KeySpec, argv: list[bytes]) -> range:
             raise ValueError("no key count")
         first += firstkey
         last = first + int(count) - 1
+    elif ks.limit:
+        last = first + (len(argv) - first) // ks.limit + ks.lastkey
     else:
         last = len(argv) + ks.lastkey if ks.lastkey < 0 else first + ks.lastkey
     if last >= len(argv) or last < first:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Iterable
+import uuid
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,18 @@ class Request:
 
 
 Steps = Generator[Request, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What ``watch`` yields: an instance that entered the result set of its filters
+    (``"enter"``, also for each instance in it when the watch starts), changed inside it
+    (``"change"``) or left it (``"leave"``); ``instance`` is its record as read just after
+    (None once it is deleted)."""
+
+    event: str
+    id: str
+    instance: dict[str, Any] | None
 
 
 def _text(value: Any) -> str:
@@ -155,6 +168,13 @@ def _is_unknown_command(exc: redis.ResponseError) -> bool:
     return message.startswith("unknown command")
 
 
+def _refused(exc: redis.ResponseError) -> Exception:
+    """What ``watch`` raises when QWATCH fails: a server without it cannot watch at all."""
+    if _is_unknown_command(exc):
+        return NotImplementedError("watch needs respserver's live queries (QWATCH)")
+    return exc
+
+
 class _Core:
     """The operations as request generators, shared by both flavours."""
 
@@ -200,6 +220,27 @@ class _Core:
         keys = yield Request("scan", glob=self.glob)
         hashes = yield Request("pipeline", tuple(("HGETALL", k) for k in keys))
         return self._records(zip(keys, hashes, strict=True), conds)
+
+    def _watch_command(self, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """A new channel, and the QWATCH (respserver's live query) that makes the changes to
+        the records meeting the filters its messages."""
+        conds = conditions(filters)
+        if conds is None:
+            raise ValueError("these filters match nothing: there is nothing to watch")
+        channel = f"respserver:watch:{uuid.uuid4().hex}"
+        return channel, ("QWATCH", channel, "MATCH", self.glob, *where_args(conds))
+
+    def _watched(self, message: dict[str, Any]) -> tuple[str, str] | None:
+        """A live query's message as (event, instance id), or None for any other message."""
+        if message.get("type") != "message":
+            return None
+        event, key = _text(message["data"]).split(" ", 1)
+        return event, key[len(self.prefix) :]
+
+    def _change(self, event: str, instance_id: str, record: dict[str, Any] | None) -> Change:
+        if record is not None and record.get("id") != instance_id:
+            record = None  # another store's record, its prefix extending this one's
+        return Change(event, instance_id, record)
 
     def _records(self, pairs: Iterable[tuple[Any, Any]], conds: list) -> list[dict[str, Any]]:
         """The decoded records (those meeting conds), ordered by key name bytewise (= by id)."""
@@ -253,6 +294,34 @@ class InstanceStore(_Core):
         """The records meeting every filter, ordered by id."""
         return self._run(self._query(filters))
 
+    def watch(self, **filters: Any) -> Iterator[Change]:
+        """The changes to the records meeting the filters, as they happen, without polling:
+        an ``enter`` for each record meeting them now (by id), then every ``enter``,
+        ``change`` and ``leave`` in the order of the writes. It waits for the next change
+        as long as it is iterated; leaving the loop ends the watch. Served by respserver's
+        live queries (QWATCH); another server raises NotImplementedError::
+
+            for change in store.watch(id="run-17", status_in=["completed", "failed"]):
+                break  # the instance is completed or failed: change.instance says which
+        """
+        channel, qwatch = self._watch_command(filters)
+        pubsub = self.client.pubsub()
+        try:
+            pubsub.subscribe(channel)  # first: no change is missed in between
+            try:
+                keys = self.client.execute_command(*qwatch)
+            except redis.ResponseError as exc:
+                raise _refused(exc) from exc
+            for key in keys:
+                instance_id = _text(key)[len(self.prefix) :]
+                yield self._change("enter", instance_id, self.get(instance_id))
+            for message in pubsub.listen():
+                watched = self._watched(message)
+                if watched is not None:
+                    yield self._change(*watched, self.get(watched[1]))
+        finally:
+            pubsub.close()  # its last subscriber gone, the live query ends
+
 
 class AsyncInstanceStore(_Core):
     """The store over a ``redis.asyncio.Redis`` client."""
@@ -297,3 +366,23 @@ class AsyncInstanceStore(_Core):
     async def query(self, **filters: Any) -> list[dict[str, Any]]:
         """The records meeting every filter, ordered by id."""
         return await self._run(self._query(filters))
+
+    async def watch(self, **filters: Any) -> AsyncIterator[Change]:
+        """InstanceStore.watch, for asyncio: ``async for change in store.watch(...)``."""
+        channel, qwatch = self._watch_command(filters)
+        pubsub = self.client.pubsub()
+        try:
+            await pubsub.subscribe(channel)
+            try:
+                keys = await self.client.execute_command(*qwatch)
+            except redis.ResponseError as exc:
+                raise _refused(exc) from exc
+            for key in keys:
+                instance_id = _text(key)[len(self.prefix) :]
+                yield self._change("enter", instance_id, await self.get(instance_id))
+            async for message in pubsub.listen():
+                watched = self._watched(message)
+                if watched is not None:
+                    yield self._change(*watched, await self.get(watched[1]))
+        finally:
+            await pubsub.aclose()

@@ -22,6 +22,8 @@ from respserver.commands import (  # noqa: F401
     sorted_sets,
     sorted_sets_combine,
     sorted_sets_ranges,
+    stream_groups,
+    streams,
     strings,
     transactions,
 )

@@ -2,8 +2,10 @@
 
 A bitmap is a string whose bit 0 is the most significant bit of its first byte. Whole-string work
 goes through Python's big integers (``int.from_bytes``, ``bit_count``), never bit by bit; a write
-stores new bytes, keeping the key's TTL. Checks run in Redis's order (bitops.c): the arguments
-each command parses before its lookup, then the key's type, then the rest.
+stores new bytes, keeping the key's TTL, and is a "setbit" event only when a bit changed or the
+string was made or grown (BITOP's destination: "set", or "del"). Checks run in Redis's order
+(bitops.c): the arguments each command parses before its lookup, then the key's type, then the
+rest.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from respserver.errors import (
     SYNTAX,
     CommandError,
 )
+from respserver.keyspace.events import GENERIC, STRING
 from respserver.numbers import to_int, wrap_int64
 from respserver.registry import command
 
@@ -106,6 +109,7 @@ def setbit(ctx: Client, key: bytes, offset: bytes, value: bytes) -> int:
         byte = byte | mask if bit else byte & ~mask
         new = data[:index].ljust(index, b"\0") + bytes((byte,)) + data[index + 1 :]
         ctx.db.store(key, new, keep_ttl=True)
+        ctx.db.notify(STRING, b"setbit", key)
     return was
 
 
@@ -219,7 +223,8 @@ def bitop(ctx: Client, operation: bytes, destkey: bytes, *keys: bytes) -> int:
     values = [ctx.db.get_string(key) or b"" for key in keys]
     size = max(map(len, values))
     if not size:
-        ctx.db.delete(destkey)
+        if ctx.db.delete(destkey):
+            ctx.db.notify(GENERIC, b"del", destkey)
         return 0
     combine = _OPERATIONS[name]
     if combine is None:
@@ -228,6 +233,7 @@ def bitop(ctx: Client, operation: bytes, destkey: bytes, *keys: bytes) -> int:
         numbers = (int.from_bytes(value, "big") << 8 * (size - len(value)) for value in values)
         result = reduce(combine, numbers).to_bytes(size, "big")
     ctx.db.store(destkey, result)
+    ctx.db.notify(STRING, b"set", destkey)
     return size
 
 
@@ -344,6 +350,8 @@ def _bitfield(ctx: Client, key: bytes, args: tuple[bytes, ...], read_only: bool)
         replies.append(current if field.op == b"set" and number is not None else number)
     if changes or grown:  # a key made or grown for writes that all failed counts no change
         ctx.db.store(key, bytes(data), keep_ttl=True, dirty=changes)
+    if changes:
+        ctx.db.notify(STRING, b"setbit", key)
     return replies
 
 

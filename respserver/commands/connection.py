@@ -7,11 +7,17 @@ CLIENT LIST/KILL, on the other clients the server holds. Users and their passwor
 
 from __future__ import annotations
 
+import time
+
 from respserver.commands.server import help_reply
 from respserver.commands.transactions import end_transaction
-from respserver.core.state import VERSION, Client
+from respserver.core.state import Client
+from respserver.core.tracking import Mode
 from respserver.errors import (
     BAD_CLIENT_ID,
+    CACHING_NO_NOT_OPTOUT,
+    CACHING_NOT_TRACKING,
+    CACHING_YES_NOT_OPTIN,
     CLIENT_NAME_CHARACTERS,
     DB_INDEX_OUT_OF_RANGE,
     HELLO_NOAUTH,
@@ -19,8 +25,18 @@ from respserver.errors import (
     NO_PASSWORD_SET,
     NO_SUCH_CLIENT,
     NOPROTO,
+    PAUSE_MODE,
     PROTOCOL_VERSION_NOT_INTEGER,
     SYNTAX,
+    TIMEOUT_NEGATIVE,
+    TIMEOUT_NOT_INTEGER,
+    TRACKING_OPTIN_AND_OPTOUT,
+    TRACKING_OPTIONS_AND_BCAST,
+    TRACKING_PREFIX_WITHOUT_BCAST,
+    TRACKING_REDIRECT_MISSING,
+    TRACKING_REDIRECT_TWICE,
+    TRACKING_SWITCH_BCAST,
+    TRACKING_SWITCH_OPTIN_OPTOUT,
     UNBLOCK_REASON,
     WRONGPASS,
     CommandError,
@@ -28,13 +44,14 @@ from respserver.errors import (
     attribute_characters,
     hello_syntax,
     no_such_user,
+    prefixes_overlap,
     unknown_client_type,
     unrecognized_option,
     wrong_arity,
 )
 from respserver.numbers import to_int
 from respserver.registry import command, container
-from respserver.resp.types import OK, PONG, Replies, SimpleString, Verbatim
+from respserver.resp.types import OK, PONG, Replies, RespSet, SimpleString, Verbatim
 
 CLIENT_TYPES = ("normal", "slave", "replica", "master", "pubsub")
 
@@ -183,7 +200,7 @@ def hello(ctx: Client, *args: bytes) -> dict:
         ctx.resp = version
     return {
         b"server": b"redis",
-        b"version": VERSION.encode(),
+        b"version": ctx.server.config.redis_version.encode(),
         b"proto": ctx.resp,
         b"id": ctx.id,
         b"mode": b"standalone",
@@ -204,6 +221,7 @@ def reset(ctx: Client) -> SimpleString:
     """Back to a fresh connection's state: database 0, RESP2, no name, no MULTI, no WATCH,
     no subscriptions, no MONITOR, replies on."""
     ctx.server.pubsub.drop(ctx)
+    ctx.server.tracking.disable(ctx)
     ctx.server.monitors.pop(ctx, None)
     ctx.monitor = False
     ctx.reply_mode = None
@@ -301,6 +319,188 @@ def client_no_evict(ctx: Client, mode: bytes) -> SimpleString:
     if mode not in (b"on", b"off"):
         raise CommandError(SYNTAX)
     ctx.no_evict = mode == b"on"
+    return OK
+
+
+@command(
+    "client|tracking",
+    "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] "
+    "[OPTIN] [OPTOUT] [NOLOOP]",
+    arity=-3,
+    flags=_CLIENT,
+    group="connection",
+    since="6.0.0",
+    summary="Enable or disable server assisted client side caching support",
+    complexity="O(1). Some options may introduce additional complexity.",
+)
+def client_tracking(ctx: Client, status: bytes, *options: bytes) -> SimpleString:
+    """Client-side caching (core/tracking.py): ON with its options, checked in Redis's order
+    (the options first, then how they combine with each other and with the current mode)."""
+    mode = _tracking_mode(ctx, options)
+    tracking = ctx.server.tracking
+    status = status.lower()
+    if status == b"off":
+        tracking.disable(ctx)
+        return OK
+    if status != b"on":
+        raise CommandError(SYNTAX)
+    if mode.prefixes and not mode.bcast:
+        raise CommandError(TRACKING_PREFIX_WITHOUT_BCAST)
+    current = ctx.tracking
+    if current is not None and current.bcast != mode.bcast:
+        raise CommandError(TRACKING_SWITCH_BCAST)
+    if mode.bcast and (mode.optin or mode.optout):
+        raise CommandError(TRACKING_OPTIONS_AND_BCAST)
+    if mode.optin and mode.optout:
+        raise CommandError(TRACKING_OPTIN_AND_OPTOUT)
+    if current is not None and (mode.optin and current.optout or mode.optout and current.optin):
+        raise CommandError(TRACKING_SWITCH_OPTIN_OPTOUT)
+    if mode.bcast:
+        prefix, other, existing = tracking.overlapping(ctx, list(mode.prefixes))
+        if prefix or other:
+            raise prefixes_overlap(prefix, other, existing)
+    tracking.enable(ctx, mode)
+    return OK
+
+
+def _tracking_mode(ctx: Client, options: tuple[bytes, ...]) -> Mode:
+    """CLIENT TRACKING's options, read in order as Redis reads them."""
+    mode = Mode()
+    i = 0
+    while i < len(options):
+        option = options[i].lower()
+        more = i + 1 < len(options)
+        if option == b"redirect" and more:
+            i += 1
+            if mode.redirect:
+                raise CommandError(TRACKING_REDIRECT_TWICE)
+            mode.redirect = to_int(options[i])
+            if mode.redirect not in ctx.server.clients:
+                raise CommandError(TRACKING_REDIRECT_MISSING)
+        elif option == b"prefix" and more:
+            i += 1
+            mode.prefixes[options[i]] = None
+        elif option in (b"bcast", b"optin", b"optout", b"noloop"):
+            setattr(mode, option.decode(), True)
+        else:
+            raise CommandError(SYNTAX)
+        i += 1
+    return mode
+
+
+@command(
+    "client|caching",
+    "<YES | NO>",
+    arity=3,
+    flags=_CLIENT,
+    group="connection",
+    since="6.0.0",
+    summary="Instruct the server about tracking or not keys in the next request",
+    complexity="O(1)",
+)
+def client_caching(ctx: Client, mode: bytes) -> SimpleString:
+    """OPTIN: cache the keys of the next command (YES); OPTOUT: do not (NO)."""
+    tracking = ctx.tracking
+    if tracking is None:
+        raise CommandError(CACHING_NOT_TRACKING)
+    mode = mode.lower()
+    if mode == b"yes":
+        if not tracking.optin:
+            raise CommandError(CACHING_YES_NOT_OPTIN)
+    elif mode == b"no":
+        if not tracking.optout:
+            raise CommandError(CACHING_NO_NOT_OPTOUT)
+    else:
+        raise CommandError(SYNTAX)
+    tracking.caching = True
+    return OK
+
+
+@command(
+    "client|getredir",
+    arity=2,
+    flags=_CLIENT,
+    group="connection",
+    since="6.0.0",
+    summary="Get tracking notifications redirection client ID if any",
+    complexity="O(1)",
+)
+def client_getredir(ctx: Client) -> int:
+    """The client invalidations go to: 0 for this one, -1 when not tracking."""
+    return -1 if ctx.tracking is None else ctx.tracking.redirect
+
+
+@command(
+    "client|trackinginfo",
+    arity=2,
+    flags=_CLIENT,
+    group="connection",
+    since="6.2.0",
+    summary="Return information about server assisted client side caching for the current "
+    "connection",
+    complexity="O(1)",
+)
+def client_trackinginfo(ctx: Client) -> dict[bytes, object]:
+    """Tracking's flags, redirect and prefixes for this connection."""
+    mode = ctx.tracking
+    if mode is None:
+        return {b"flags": RespSet([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if mode.bcast:
+        flags.append(b"bcast")
+    if mode.optin:
+        flags += [b"optin", b"caching-yes"] if mode.caching else [b"optin"]
+    if mode.optout:
+        flags += [b"optout", b"caching-no"] if mode.caching else [b"optout"]
+    if mode.noloop:
+        flags.append(b"noloop")
+    if mode.broken:
+        flags.append(b"broken_redirect")
+    return {
+        b"flags": RespSet(flags),
+        b"redirect": mode.redirect,
+        b"prefixes": sorted(mode.prefixes),
+    }
+
+
+@command(
+    "client|pause",
+    "timeout [WRITE | ALL]",
+    arity=-3,
+    flags=_CLIENT_ADMIN,
+    group="connection",
+    since="2.9.50",
+    summary="Stop processing commands from clients for some time",
+    complexity="O(1)",
+    history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),),
+)
+def client_pause(ctx: Client, timeout: bytes, *mode: bytes) -> SimpleString:
+    """Hold every command (ALL), or those that may change data (WRITE), for ``timeout`` ms:
+    they run when the pause ends or CLIENT UNPAUSE comes (core/blocking.postpone)."""
+    if len(mode) > 1:
+        raise SubcommandMisuse()
+    if mode and mode[0].lower() not in (b"write", b"all"):
+        raise CommandError(PAUSE_MODE)
+    milliseconds = to_int(timeout, TIMEOUT_NOT_INTEGER)
+    if milliseconds < 0:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    writes_only = bool(mode) and mode[0].lower() == b"write"
+    ctx.server.pause(time.monotonic() + milliseconds / 1000, writes_only)
+    return OK
+
+
+@command(
+    "client|unpause",
+    arity=2,
+    flags=_CLIENT_ADMIN,
+    group="connection",
+    since="6.2.0",
+    summary="Resume processing of clients that were paused",
+    complexity="O(N) Where N is the number of paused clients",
+)
+def client_unpause(ctx: Client) -> SimpleString:
+    """End a pause: the commands it held run now, in the order they came."""
+    ctx.server.unpause()
     return OK
 
 

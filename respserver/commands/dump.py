@@ -18,6 +18,7 @@ from respserver.errors import (
     CommandError,
 )
 from respserver.keyspace.database import now_ms
+from respserver.keyspace.events import GENERIC
 from respserver.numbers import to_int
 from respserver.persistence.rdb import RDBError, dump_payload, load_payload, payload_intact
 from respserver.registry import command
@@ -115,10 +116,12 @@ def restore(ctx: Client, key: bytes, ttl: bytes, payload: bytes, *options: bytes
         if deleted:  # it only removed the old value
             db.modified(key)
             ctx.propagate_as([b"DEL", key])
+            db.notify(GENERIC, b"del", key)
         return OK
     db.store(key, value)
     if when:
         db.set_expire(key, when, dirty=0)
         if not absolute:
             ctx.propagate_as([b"RESTORE", key, b"%d" % when, payload, *options, b"ABSTTL"])
+    db.notify(GENERIC, b"restore", key)
     return OK

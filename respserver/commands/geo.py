@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from respserver.commands.sorted_sets import limits, zadd
+from respserver.commands.sorted_sets import zadd
+from respserver.commands.sorted_sets_ranges import store_result
 from respserver.core.state import Client
 from respserver.errors import (
     ANY_WITHOUT_COUNT,
@@ -359,10 +360,7 @@ def _search(
     _options(query, zset, options)
     _check(query)
     if zset is None:
-        if query.destination is None:
-            return []
-        ctx.db.delete(query.destination)
-        return 0
+        return [] if query.destination is None else _store(ctx, query, [])
     if query.count and not query.order and not query.any:
         query.order = 1  # the nearest COUNT
     found = _find(zset, query.shape(), query.count if query.any else 0)
@@ -393,17 +391,16 @@ def _entry(ctx: Client, query: _Query, point: _Found) -> object:
 
 def _store(ctx: Client, query: _Query, found: list[_Found]) -> int:
     """Store the results as a sorted set (scores: their hashes, or with STOREDIST their
-    distances), one change per member; or delete the destination if there are none."""
+    distances), one change per member; or delete the destination if there are none. The
+    event is "geosearchstore" for GEOSEARCHSTORE, "georadiusstore" for the older forms."""
     assert query.destination is not None
-    if not found:
-        ctx.db.delete(query.destination)
-        return 0
     items = [
         (point[0], point[4] / query.conversion if query.store_distances else point[1])
         for point in found
     ]
-    ctx.db.store(query.destination, ZSetValue(items, limits(ctx)), dirty=len(items))
-    return len(items)
+    searching = query.center is _Center.OPTIONS
+    event = b"geosearchstore" if searching else b"georadiusstore"
+    return store_result(ctx, query.destination, items, event, dirty=len(items))
 
 
 # GEOSEARCH's and GEOSEARCHSTORE's centre, shape and order, and the start of their summary.

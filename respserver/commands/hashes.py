@@ -5,7 +5,9 @@ for small hashes, so HGETALL/HKEYS/HVALS of those match Redis byte for byte. Che
 Redis's order: argument counts and numbers first, then the key's type, then the stored value.
 A write mutates the dict in place and signals ``ctx.db.modified`` once (``store`` for a new
 hash, ``delete`` when the last field goes) and counts in ``server.dirty`` as Redis does: per
-pair given for HSET/HMSET, per field removed for HDEL, once for the other writes.
+pair given for HSET/HMSET, per field removed for HDEL, once for the other writes. Each change
+then names its keyspace event as Redis's t_hash.c does ("hset" for HSET, HMSET and HSETNX,
+"hincrby", "hincrbyfloat", "hdel" and a generic "del" when the last field went).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from respserver.errors import (
     out_of_range_between,
     wrong_arity,
 )
+from respserver.keyspace.events import GENERIC, HASH
 from respserver.numbers import (
     INT64_MAX,
     INT64_MIN,
@@ -45,17 +48,26 @@ _BULK_OVERHEAD = 16  # "$<length>\r\n" and "\r\n" around each string, at most
 
 
 def _commit(
-    ctx: Client, key: bytes, fields: dict[bytes, bytes], created: bool, dirty: int = 1
+    ctx: Client,
+    key: bytes,
+    fields: dict[bytes, bytes],
+    created: bool,
+    event: bytes,
+    dirty: int = 1,
 ) -> None:
     """Signal a change to the hash at ``key``, counting ``dirty`` changes (Redis counts one
-    per field): a hash new to the keyspace is stored, one changed in place is marked modified,
-    one left empty is deleted."""
+    per field), named ``event``: a hash new to the keyspace is stored (a "new" event first),
+    one changed in place is marked modified, one left empty is deleted ("del" after)."""
+    db = ctx.db
     if not fields:
-        ctx.db.delete(key, dirty)
+        db.delete(key, dirty)
     elif created:
-        ctx.db.store(key, fields, dirty=dirty)
+        db.store(key, fields, dirty=dirty)
     else:
-        ctx.db.modified(key, dirty)
+        db.modified(key, dirty)
+    db.notify(HASH, event, key)
+    if not fields:
+        db.notify(GENERIC, b"del", key)
 
 
 def _set_pairs(ctx: Client, name: str, key: bytes, pairs: tuple[bytes, ...]) -> int:
@@ -67,7 +79,7 @@ def _set_pairs(ctx: Client, name: str, key: bytes, pairs: tuple[bytes, ...]) -> 
     before = len(fields)
     for i in range(0, len(pairs), 2):
         fields[pairs[i]] = pairs[i + 1]
-    _commit(ctx, key, fields, created, len(pairs) // 2)
+    _commit(ctx, key, fields, created, b"hset", len(pairs) // 2)
     return len(fields) - before
 
 
@@ -125,7 +137,7 @@ def hsetnx(ctx: Client, key: bytes, field: bytes, value: bytes) -> int:
         return 0
     created = not fields
     fields[field] = value
-    _commit(ctx, key, fields, created)
+    _commit(ctx, key, fields, created, b"hset")
     return 1
 
 
@@ -185,7 +197,7 @@ def hdel(ctx: Client, key: bytes, *names: bytes) -> int:
         if fields.pop(name, None) is not None:
             deleted += 1
     if deleted:
-        _commit(ctx, key, fields, created=False, dirty=deleted)
+        _commit(ctx, key, fields, created=False, event=b"hdel", dirty=deleted)
     return deleted
 
 
@@ -309,7 +321,7 @@ def hincrby(ctx: Client, key: bytes, field: bytes, increment: bytes) -> int:
     total = current + by
     if not INT64_MIN <= total <= INT64_MAX:
         raise CommandError(INCR_OVERFLOW)
-    _store_field(ctx, key, fields, field, b"%d" % total)
+    _store_field(ctx, key, fields, field, b"%d" % total, b"hincrby")
     return total
 
 
@@ -333,18 +345,18 @@ def hincrbyfloat(ctx: Client, key: bytes, field: bytes, increment: bytes) -> byt
     old = fields.get(field)
     current = Fraction(0) if old is None else to_long_double(old, HASH_VALUE_NOT_FLOAT)
     total = long_double_sum(current, by)
-    _store_field(ctx, key, fields, field, total)
+    _store_field(ctx, key, fields, field, total, b"hincrbyfloat")
     ctx.propagate_as([b"HSET", key, field, total])
     return total
 
 
 def _store_field(
-    ctx: Client, key: bytes, fields: dict[bytes, bytes], field: bytes, value: bytes
+    ctx: Client, key: bytes, fields: dict[bytes, bytes], field: bytes, value: bytes, event: bytes
 ) -> None:
     """HINCRBY/HINCRBYFLOAT: set one field, creating the hash if needed."""
     created = not fields
     fields[field] = value
-    _commit(ctx, key, fields, created)
+    _commit(ctx, key, fields, created, event)
 
 
 def _random_count(count: bytes, options: tuple[bytes, ...]) -> tuple[int, bool]:

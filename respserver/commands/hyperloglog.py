@@ -5,7 +5,8 @@ opens the stored string as a ``Sketch``, works on it and stores its bytes back, 
 key's TTL, as Redis changes the value in place. The count of changes follows Redis's: PFADD adds
 one per register raised (and one for creating the key), PFMERGE always one, PFCOUNT one when it
 refreshes the cardinality cached in the header -- so that read is logged to the AOF too (it is
-flagged may_replicate), and PFDEBUG one when it turns a sketch dense.
+flagged may_replicate), and PFDEBUG one when it turns a sketch dense. Only PFADD (when it
+changed something) and PFMERGE are keyspace events, both "pfadd".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from respserver.errors import (
     hll_test_failed,
     unknown_pfdebug,
 )
+from respserver.keyspace.events import STRING
 from respserver.keyspace.hyperloglog import (
     REGISTERS,
     SPARSE,
@@ -97,6 +99,7 @@ def pfadd(ctx: Client, key: bytes, *elements: bytes) -> int:
     if updated:
         sketch.invalidate()
         _save(ctx, key, sketch, dirty=updated)
+        ctx.db.notify(STRING, b"pfadd", key)
     return 1 if updated else 0
 
 
@@ -166,6 +169,7 @@ def pfmerge(ctx: Client, destkey: bytes, *sourcekeys: bytes) -> SimpleString:
     target.raise_all(registers)
     target.invalidate()
     _save(ctx, destkey, target)
+    ctx.db.notify(STRING, b"pfadd", destkey)  # Redis's event for a merge: a mass add
     return OK
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from respserver.commands.strings import invalid_expire
+from respserver.commands.strings import expire_key, invalid_expire
 from respserver.core.state import Client
 from respserver.errors import (
     DB_INDEX_OUT_OF_RANGE,
@@ -22,6 +22,7 @@ from respserver.errors import (
     unsupported_option,
 )
 from respserver.keyspace.database import Database, copy_value, now_ms, type_name
+from respserver.keyspace.events import GENERIC
 from respserver.keyspace.glob import Glob, compile_glob
 from respserver.keyspace.scan import parse_cursor
 from respserver.numbers import INT64_MAX, INT64_MIN, to_int
@@ -57,8 +58,13 @@ def _live_count(db: Database, keys: tuple[bytes, ...]) -> int:
 )
 def del_(ctx: Client, *keys: bytes) -> int:
     """Delete keys; reply with how many existed."""
-    delete = ctx.db.delete
-    return sum(1 for key in keys if delete(key))
+    db = ctx.db
+    deleted = 0
+    for key in keys:
+        if db.delete(key):
+            db.notify(GENERIC, b"del", key)
+            deleted += 1
+    return deleted
 
 
 @command(
@@ -228,8 +234,10 @@ def scan(ctx: Client, cursor: bytes, *options: bytes) -> list[object]:
 
 
 def _transfer(ctx: Client, value: object, src_key: bytes, dst: Database, dst_key: bytes) -> None:
-    """Store ``value`` at ``dst_key`` of ``dst`` with the TTL ``src_key`` has (Redis keeps it)."""
+    """Store ``value`` at ``dst_key`` of ``dst`` with the TTL ``src_key`` has (Redis keeps it),
+    as a new key: a value there before is deleted first, as Redis's dbDelete + dbAdd do."""
     when = ctx.db.expire_at(src_key)
+    dst.delete(dst_key, dirty=0)
     dst.store(dst_key, value)
     if when is not None:
         dst.set_expire(dst_key, when, dirty=0)  # one change, as Redis counts it
@@ -243,6 +251,8 @@ def _rename(ctx: Client, key: bytes, newkey: bytes, nx: bool) -> bool:
         return False
     _transfer(ctx, value, key, ctx.db, newkey)
     ctx.db.delete(key, dirty=0)  # the same change
+    ctx.db.notify(GENERIC, b"rename_from", key)
+    ctx.db.notify(GENERIC, b"rename_to", newkey)
     return True
 
 
@@ -317,6 +327,8 @@ def move(ctx: Client, key: bytes, db: bytes) -> int:
         return 0
     _transfer(ctx, value, key, target, key)
     ctx.db.delete(key, dirty=0)  # the same change
+    ctx.db.notify(GENERIC, b"move_from", key)
+    target.notify(GENERIC, b"move_to", key)
     return 1
 
 
@@ -354,6 +366,7 @@ def copy(ctx: Client, source: bytes, destination: bytes, *options: bytes) -> int
         return 0
     duplicate = copy_value(value)  # hashes and lists are changed in place
     _transfer(ctx, duplicate, source, target, destination)
+    target.notify(GENERIC, b"copy_to", destination)
     return 1
 
 
@@ -422,11 +435,7 @@ def _expire(
         or (b"lt" in given and current is not None and when >= current)
     ):
         return 0
-    ctx.db.set_expire(key, when)
-    if ctx.db.exists(key):
-        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
-    else:
-        ctx.propagate_as([b"DEL", key])  # already due: deleted now, logged as Redis logs it
+    expire_key(ctx, key, when)
     return 1
 
 
@@ -572,4 +581,5 @@ def persist(ctx: Client, key: bytes) -> int:
     """Remove a key's expiry: 1 if it had one."""
     if not ctx.db.exists(key) or not ctx.db.persist(key):
         return 0
+    ctx.db.notify(GENERIC, b"persist", key)
     return 1

@@ -4,6 +4,8 @@ Handlers reach a list through ``ctx.db.get_list``/``list_for_write`` and change 
 ``ListValue``'s methods (keyspace/lists.py), then tell the database: ``store`` for a new list,
 ``modified`` for one changed in place, ``delete`` for one left empty (Redis deletes an empty
 list), each counting what Redis adds to its dirty count (one per element pushed or popped).
+Each change then names its keyspace event as Redis's t_list.c does ("lpush", "lpop"..., and a
+generic "del" when the list went).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from respserver.errors import (
     CommandError,
     wrong_arity,
 )
+from respserver.keyspace.events import GENERIC, LIST
 from respserver.keyspace.lists import ListValue
 from respserver.numbers import to_int, to_int_at_least
 from respserver.registry import command
@@ -50,12 +53,34 @@ _POP = dict(
 )
 
 
-def _changed(ctx: Client, key: bytes, items: ListValue, dirty: int) -> None:
-    """After ``items`` (stored at ``key``) lost elements: delete the key if it is empty."""
+def _changed(ctx: Client, key: bytes, items: ListValue, dirty: int, event: bytes) -> None:
+    """After ``items`` (stored at ``key``) lost elements: delete the key if it is empty; the
+    change is ``event``, then "del" if the list went."""
+    db = ctx.db
     if items:
-        ctx.db.modified(key, dirty)
+        db.modified(key, dirty)
     else:
-        ctx.db.delete(key, dirty)
+        db.delete(key, dirty)
+    db.notify(LIST, event, key)
+    if not items:
+        db.notify(GENERIC, b"del", key)
+
+
+def _pop_event(left: bool) -> bytes:
+    """The event of a pop from the head (left) or the tail."""
+    return b"lpop" if left else b"rpop"
+
+
+def _pushed(
+    ctx: Client, key: bytes, items: ListValue, created: bool, left: bool, dirty: int
+) -> None:
+    """After ``items`` got elements pushed at one end: store it if it is new to the keyspace
+    (a "new" event), then the "lpush" or "rpush" event."""
+    if created:
+        ctx.db.store(key, items, keep_ttl=True, dirty=dirty)
+    else:
+        ctx.db.modified(key, dirty)
+    ctx.db.notify(LIST, b"lpush" if left else b"rpush", key)
 
 
 def _push(
@@ -69,10 +94,7 @@ def _push(
         items = ctx.db.list_for_write(key)
     created = not items
     length = items.push(elements, left)
-    if created:
-        ctx.db.store(key, items, keep_ttl=True, dirty=len(elements))
-    else:
-        ctx.db.modified(key, len(elements))
+    _pushed(ctx, key, items, created, left, len(elements))
     return length
 
 
@@ -86,7 +108,7 @@ def _pop(ctx: Client, name: str, key: bytes, count: tuple[bytes, ...], left: boo
     if many == 0:
         return []
     popped = items.pop(left, 1 if many is None else many)
-    _changed(ctx, key, items, len(popped))
+    _changed(ctx, key, items, len(popped), _pop_event(left))
     return popped[0] if many is None else popped
 
 
@@ -124,19 +146,21 @@ def _side(where: bytes) -> bool:
 def _move(
     ctx: Client, source: bytes, destination: bytes, from_left: bool, to_left: bool
 ) -> bytes | None:
-    """LMOVE's body: one change, counted once."""
+    """LMOVE's body: one change, counted once; the push's event comes before the pop's, as in
+    Redis."""
     db = ctx.db
     items = db.get_list(source)
     if items is None:
         return None
     target = items if destination == source else db.get_list(destination)
     (value,) = items.pop(from_left)
-    if target is None:
-        db.store(destination, ListValue((value,)), dirty=0)
-    else:
-        target.push((value,), to_left)
-        db.modified(destination, 0)
-    _changed(ctx, source, items, 1)  # one change; with itself, the list is never left empty
+    created = target is None
+    if created:
+        target = ListValue()
+    target.push((value,), to_left)
+    _pushed(ctx, destination, target, created, to_left, 0)
+    # One change; with itself, the list is never left empty.
+    _changed(ctx, source, items, 1, _pop_event(from_left))
     return value
 
 
@@ -291,6 +315,7 @@ def lset(ctx: Client, key: bytes, index: bytes, element: bytes) -> SimpleString:
     if not items.set(to_int(index), element):
         raise CommandError(INDEX_OUT_OF_RANGE)
     ctx.db.modified(key)
+    ctx.db.notify(LIST, b"lset", key)
     return OK
 
 
@@ -315,7 +340,7 @@ def lrem(ctx: Client, key: bytes, count: bytes, element: bytes) -> int:
         return 0
     removed = items.remove(element, how_many)
     if removed:
-        _changed(ctx, key, items, removed)
+        _changed(ctx, key, items, removed, b"lrem")
     return removed
 
 
@@ -338,7 +363,7 @@ def ltrim(ctx: Client, key: bytes, start: bytes, stop: bytes) -> SimpleString:
     if items is not None:
         before = len(items)
         items.trim(first, last)
-        _changed(ctx, key, items, before - len(items))
+        _changed(ctx, key, items, before - len(items), b"ltrim")
     return OK
 
 
@@ -368,6 +393,7 @@ def linsert(ctx: Client, key: bytes, where: bytes, pivot: bytes, element: bytes)
     if not items.insert(pivot, element, before=place == b"before"):
         return -1
     ctx.db.modified(key)
+    ctx.db.notify(LIST, b"linsert", key)
     return len(items)
 
 
@@ -466,7 +492,7 @@ def _pop_with_key(
     LMPOP/BLMPOP ([key, [elements]]); logged as the LPOP or RPOP it amounts to, as Redis
     propagates it."""
     popped = items.pop(left, 1 if count is None else count)
-    _changed(ctx, key, items, len(popped))
+    _changed(ctx, key, items, len(popped), _pop_event(left))
     pop = b"LPOP" if left else b"RPOP"
     if count is None:
         ctx.propagate_as([pop, key])

@@ -13,7 +13,7 @@ from respserver.core.pubsub import CHANNELS, PATTERNS, SHARD_CHANNELS
 from respserver.core.state import Client
 from respserver.errors import SubcommandMisuse, subscribe_denied
 from respserver.registry import command, container
-from respserver.resp.types import Encoded, Push, Replies
+from respserver.resp.types import Push, Replies
 
 
 def _count(ctx: Client, namespace: str) -> int:
@@ -151,36 +151,28 @@ def sunsubscribe(ctx: Client, *channels: bytes) -> Replies:
     return _confirmations(ctx, b"sunsubscribe", SHARD_CHANNELS, channels)
 
 
-def _published(ctx: Client, receivers: int) -> Replies | int:
-    """PUBLISH's reply, after the message when the publisher is one of its receivers (RESP3),
-    as Redis writes it into its own output first."""
-    if not ctx.pushes:
-        return receivers
-    return Replies([Encoded(ctx.take_pushes()), receivers])
-
-
 @command(
     "publish",
     "channel message",
     arity=3,
-    flags="pubsub loading stale fast",
+    flags="pubsub loading stale fast may_replicate",
     group="pubsub",
     since="2.0.0",
     summary="Post a message to a channel",
     complexity="O(N+M) where N is the number of clients subscribed to the receiving channel "
     "and M is the total number of subscribed patterns (by any client).",
 )
-def publish(ctx: Client, channel: bytes, message: bytes) -> Replies | int:
+def publish(ctx: Client, channel: bytes, message: bytes) -> int:
     """Send a message to a channel's subscribers and matching patterns' clients; how many
-    received it."""
-    return _published(ctx, ctx.server.pubsub.publish(channel, message))
+    received it (a message to ``ctx`` itself goes out before this reply: core/dispatch)."""
+    return ctx.server.pubsub.publish(channel, message)
 
 
 @command(
     "spublish",
     "shardchannel message",
     arity=3,
-    flags="pubsub loading stale fast",
+    flags="pubsub loading stale fast may_replicate",
     keys=(1, 1, 1),
     key_flags="not_key",
     group="pubsub",
@@ -188,9 +180,9 @@ def publish(ctx: Client, channel: bytes, message: bytes) -> Replies | int:
     summary="Post a message to a shard channel",
     complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.",
 )
-def spublish(ctx: Client, shardchannel: bytes, message: bytes) -> Replies | int:
+def spublish(ctx: Client, shardchannel: bytes, message: bytes) -> int:
     """Send a message to a shard channel's subscribers; how many received it."""
-    return _published(ctx, ctx.server.pubsub.publish(shardchannel, message, shard=True))
+    return ctx.server.pubsub.publish(shardchannel, message, shard=True)
 
 
 # --- PUBSUB: introspection ----------------------------------------------------------------------

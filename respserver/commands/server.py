@@ -86,7 +86,7 @@ def _key_spec_info(ks: KeySpec) -> dict:
         spec = {b"keynumidx": keynumidx, b"firstkey": firstkey, b"keystep": ks.keystep}
         info[b"find_keys"] = {b"type": b"keynum", b"spec": spec}
     else:
-        spec = {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": 0}
+        spec = {b"lastkey": ks.lastkey, b"keystep": ks.keystep, b"limit": ks.limit}
         info[b"find_keys"] = {b"type": b"range", b"spec": spec}
     return info
 
@@ -493,7 +493,7 @@ def config_get(ctx: Client, *patterns: bytes) -> dict[bytes, bytes]:
     def add(name: bytes, param: str) -> None:
         if name.lower() not in seen:
             seen.add(name.lower())
-            found[name] = values[param].encode()
+            found[name] = config.shown(values, param).encode()
 
     for pattern in patterns:
         if not any(c in pattern for c in b"[*?"):

@@ -4,7 +4,9 @@ Handlers reach a set through ``ctx.db.get_set``/``set_for_write`` and change it 
 ``SetValue``'s methods and the algebra of keyspace/sets.py, then tell the database: ``store``
 for a new set, ``modified`` for one changed in place, ``delete`` for one left empty (Redis
 deletes an empty set), each counting what Redis adds to its dirty count (one per member added
-or removed; one per stored result). Replies Redis sends as a set (``~`` in RESP3) are
+or removed; one per stored result). Each change then names its keyspace event as Redis's
+t_set.c does ("sadd", "srem", "spop", "sinterstore"..., and a generic "del" when the set went);
+a command that changes nothing names none. Replies Redis sends as a set (``~`` in RESP3) are
 ``RespSet``s; the order of members is no promise, as in Redis.
 """
 
@@ -22,6 +24,7 @@ from respserver.errors import (
     CommandError,
     out_of_range_between,
 )
+from respserver.keyspace.events import GENERIC, SET
 from respserver.keyspace.scan import parse_cursor
 from respserver.keyspace.sets import (
     SetValue,
@@ -59,12 +62,21 @@ _INTER_COMPLEXITY = (
 _UNION_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
 
 
-def _changed(ctx: Client, key: bytes, members: SetValue, dirty: int) -> None:
-    """After ``members`` (stored at ``key``) lost some: delete the key if it is empty."""
+def _changed(ctx: Client, key: bytes, members: SetValue, dirty: int, event: bytes) -> None:
+    """After ``members`` (stored at ``key``) lost some: delete the key if it is empty; the
+    change is ``event``, then "del" if the set went."""
     if members:
         ctx.db.modified(key, dirty)
+        ctx.db.notify(SET, event, key)
     else:
-        ctx.db.delete(key, dirty)
+        _emptied(ctx, key, dirty, event)
+
+
+def _emptied(ctx: Client, key: bytes, dirty: int, event: bytes) -> None:
+    """Delete the set at ``key``, which lost its last members: ``event``, then "del"."""
+    ctx.db.delete(key, dirty)
+    ctx.db.notify(SET, event, key)
+    ctx.db.notify(GENERIC, b"del", key)
 
 
 def _sets(ctx: Client, keys: tuple[bytes, ...]) -> list[SetValue | None]:
@@ -96,13 +108,16 @@ def _diff(ctx: Client, keys: tuple[bytes, ...]) -> SetValue:
     return difference(first, (s for s in rest if s is not None))
 
 
-def _store(ctx: Client, destination: bytes, result: SetValue) -> int:
-    """Put a result at ``destination`` (replacing any value and its time to live), or delete
-    it when the result is empty; the result's size."""
+def _store(ctx: Client, destination: bytes, result: SetValue, event: bytes) -> int:
+    """Put a result at ``destination`` (replacing any value and its time to live), the change
+    named ``event``, or delete it when the result is empty ("del" if there was one); the
+    result's size."""
+    db = ctx.db
     if result:
-        ctx.db.store(destination, result)
-    else:
-        ctx.db.delete(destination)
+        db.store(destination, result)
+        db.notify(SET, event, destination)
+    elif db.delete(destination):
+        db.notify(GENERIC, b"del", destination)
     return len(result)
 
 
@@ -132,6 +147,8 @@ def sadd(ctx: Client, key: bytes, *members: bytes) -> int:
         ctx.db.store(key, current, keep_ttl=True, dirty=added)
     elif added:
         ctx.db.modified(key, added)
+    if added:
+        ctx.db.notify(SET, b"sadd", key)
     return added
 
 
@@ -155,7 +172,7 @@ def srem(ctx: Client, key: bytes, *members: bytes) -> int:
         return 0
     removed = current.remove(members)
     if removed:
-        _changed(ctx, key, current, removed)
+        _changed(ctx, key, current, removed, b"srem")
     return removed
 
 
@@ -258,11 +275,14 @@ def smove(ctx: Client, source: bytes, destination: bytes, member: bytes) -> int:
         return int(member in origin)
     if not origin.discard(member):
         return 0
-    _changed(ctx, source, origin, 1)
+    _changed(ctx, source, origin, 1, b"srem")
     if target is None:
         db.store(destination, SetValue((member,)), keep_ttl=True)
     elif target.add((member,)):
         db.modified(destination)  # a second change: Redis counts the addition too
+    else:
+        return 1  # the destination had it already: no change there
+    db.notify(SET, b"sadd", destination)
     return 1
 
 
@@ -295,7 +315,7 @@ def spop(ctx: Client, key: bytes, *count: bytes) -> object:
         if members is None:
             return None
         (member,) = members.pop(1)
-        _changed(ctx, key, members, 1)
+        _changed(ctx, key, members, 1, b"spop")
         ctx.propagate_as([b"SREM", key, member])
         return member
     many = to_int_at_least(count[0], 0, MUST_BE_POSITIVE)
@@ -304,11 +324,11 @@ def spop(ctx: Client, key: bytes, *count: bytes) -> object:
         return RespSet()
     if many >= len(members):
         everything = RespSet(members)
-        ctx.db.delete(key, len(everything))
+        _emptied(ctx, key, len(everything), b"spop")
         ctx.propagate_as([b"DEL", key])
         return everything
     popped = members.pop(many)
-    ctx.db.modified(key, many)
+    _changed(ctx, key, members, many, b"spop")
     ctx.propagate_as(*([b"SREM", key, member] for member in popped))
     return RespSet(popped)
 
@@ -394,7 +414,7 @@ def sdiff(ctx: Client, *keys: bytes) -> RespSet:
 )
 def sinterstore(ctx: Client, destination: bytes, *keys: bytes) -> int:
     """SINTER into ``destination`` (deleted if the result is empty); the result's size."""
-    return _store(ctx, destination, _inter(ctx, keys))
+    return _store(ctx, destination, _inter(ctx, keys), b"sinterstore")
 
 
 @command(
@@ -407,7 +427,7 @@ def sinterstore(ctx: Client, destination: bytes, *keys: bytes) -> int:
 )
 def sunionstore(ctx: Client, destination: bytes, *keys: bytes) -> int:
     """SUNION into ``destination``; the result's size."""
-    return _store(ctx, destination, _union(ctx, keys))
+    return _store(ctx, destination, _union(ctx, keys), b"sunionstore")
 
 
 @command(
@@ -420,7 +440,7 @@ def sunionstore(ctx: Client, destination: bytes, *keys: bytes) -> int:
 )
 def sdiffstore(ctx: Client, destination: bytes, *keys: bytes) -> int:
     """SDIFF into ``destination``; the result's size."""
-    return _store(ctx, destination, _diff(ctx, keys))
+    return _store(ctx, destination, _diff(ctx, keys), b"sdiffstore")
 
 
 @command(

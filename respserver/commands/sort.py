@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from respserver.core.state import Client
 from respserver.errors import SCORES_NOT_DOUBLES, SORT_DENIED, SYNTAX, WRONGTYPE, CommandError
+from respserver.keyspace.events import GENERIC, LIST
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
 from respserver.keyspace.zsets import ZSetValue
@@ -159,8 +160,9 @@ def _sort(ctx: Client, key: bytes, args: tuple[bytes, ...], readonly: bool) -> o
     stored = [b"" if item is None else item for item in reply]
     if stored:
         ctx.db.store(options.store, ListValue(stored), dirty=len(stored))
-    else:
-        ctx.db.delete(options.store)
+        ctx.db.notify(LIST, b"sortstore", options.store)
+    elif ctx.db.delete(options.store):
+        ctx.db.notify(GENERIC, b"del", options.store)
     return len(stored)
 
 

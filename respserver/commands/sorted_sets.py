@@ -3,10 +3,11 @@
 Handlers reach a sorted set through ``ctx.db.get_zset``/``zset_for_write`` and change it through
 ``ZSetValue``'s methods (keyspace/zsets.py), then tell the database: ``store`` for a new one,
 ``modified`` for one changed in place, ``delete`` for one left empty, each counting what Redis
-adds to its dirty count (one per member added, updated or removed). ZRANGE's many forms (by
-rank, score or lex, reversed, limited, stored), the counts and the range removals are in
-sorted_sets_ranges.py; the combining commands (ZUNION, ZINTER, ZDIFF...) and ZRANDMEMBER in
-sorted_sets_combine.py.
+adds to its dirty count (one per member added, updated or removed), and name the change's
+keyspace event (zadd, zincr, zrem, zpopmin...; "del" after it when the key went), as t_zset.c
+does. ZRANGE's many forms (by rank, score or lex, reversed, limited, stored), the counts and the
+range removals are in sorted_sets_ranges.py; the combining commands (ZUNION, ZINTER, ZDIFF...)
+and ZRANDMEMBER in sorted_sets_combine.py.
 
 Scores reply as Redis 7.0's addReplyDouble: a float here, which the encoder writes as a bulk
 string with %.17g in RESP2 and as a double in RESP3; WITHSCORES pairs are nested in RESP3.
@@ -27,6 +28,7 @@ from respserver.errors import (
     XX_AND_NX,
     CommandError,
 )
+from respserver.keyspace.events import GENERIC, ZSET
 from respserver.keyspace.scan import parse_cursor
 from respserver.keyspace.zsets import (
     Item,
@@ -64,14 +66,19 @@ def limits(ctx: Client) -> Limits:
 _LIMITS: dict[tuple[str, str], Limits] = {}
 
 
-def changed(ctx: Client, key: bytes, zset: ZSetValue, removed: int) -> None:
-    """After ``zset`` (stored at ``key``) lost ``removed`` members: delete the key if empty."""
+def changed(ctx: Client, key: bytes, zset: ZSetValue, removed: int, event: bytes) -> None:
+    """After ``zset`` (stored at ``key``) lost ``removed`` members: delete the key if empty.
+    The change is ``event``, then "del" if the key went; losing nothing is no event."""
     if not removed:
         return
+    db = ctx.db
     if zset:
-        ctx.db.modified(key, removed)
+        db.modified(key, removed)
+        db.notify(ZSET, event, key)
     else:
-        ctx.db.delete(key, removed)
+        db.delete(key, removed)
+        db.notify(ZSET, event, key)
+        db.notify(GENERIC, b"del", key)
 
 
 # --- ZADD, ZINCRBY, ZREM ------------------------------------------------------------------------
@@ -133,6 +140,8 @@ def _zadd(ctx: Client, key: bytes, args: tuple[bytes, ...], incr: bool) -> objec
         ctx.db.store(key, zset, keep_ttl=True, dirty=added + updated)
     elif added or updated:
         ctx.db.modified(key, added + updated)
+    if added or updated:
+        ctx.db.notify(ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return result if processed else None
     return added + updated if b"ch" in flags else added
@@ -203,7 +212,7 @@ def zrem(ctx: Client, key: bytes, *members: bytes) -> int:
         removed += zset.remove(member)
         if not zset:
             break
-    changed(ctx, key, zset, removed)
+    changed(ctx, key, zset, removed, b"zrem")
     return removed
 
 
@@ -315,7 +324,7 @@ def pop_extremes(ctx: Client, key: bytes, highest: bool, count: int) -> list[Ite
     if zset is None:
         return None
     popped = zset.pop(highest, count)
-    changed(ctx, key, zset, len(popped))
+    changed(ctx, key, zset, len(popped), b"zpopmax" if highest else b"zpopmin")
     return popped
 
 

@@ -172,7 +172,7 @@ def _combined_store(
 ) -> int:
     combination = _Combination(ctx, name, numkeys, args, op)
     result = ZSetValue(combination.members(op), NEVER_COMPACT)
-    return store_result(ctx, destination, result.items())
+    return store_result(ctx, destination, result.items(), name.encode())  # the event: its name
 
 
 _READ_META = dict(

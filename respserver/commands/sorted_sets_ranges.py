@@ -20,6 +20,7 @@ from respserver.errors import (
     WITHSCORES_WITH_BYLEX,
     CommandError,
 )
+from respserver.keyspace.events import GENERIC, ZSET
 from respserver.keyspace.zsets import LEX_MAX, LEX_MIN, Item, LexRange, ScoreRange, ZSetValue
 from respserver.numbers import range_double, to_int
 from respserver.registry import command
@@ -143,13 +144,18 @@ def _range_reply(
     return scored(ctx, _range_items(zset, query), query.withscores)
 
 
-def store_result(ctx: Client, destination: bytes, items: list[Item]) -> int:
-    """Put a computed sorted set at ``destination`` (replacing any value and its TTL), or
-    delete it if there is none: one change either way, as Redis counts it; its size."""
+def store_result(
+    ctx: Client, destination: bytes, items: list[Item], event: bytes, dirty: int = 1
+) -> int:
+    """Put a computed sorted set at ``destination`` (replacing any value and its TTL): an
+    ``event`` (zrangestore, zunionstore, geosearchstore...) and ``dirty`` changes; or, if it
+    has no members, delete the destination: "del" and one change if there was one. Its size."""
+    db = ctx.db
     if items:
-        ctx.db.store(destination, ZSetValue(items, limits(ctx)))
-    else:
-        ctx.db.delete(destination)
+        db.store(destination, ZSetValue(items, limits(ctx)), dirty=dirty)
+        db.notify(ZSET, event, destination)
+    elif db.delete(destination):
+        db.notify(GENERIC, b"del", destination)
     return len(items)
 
 
@@ -204,7 +210,8 @@ def zrangestore(
     """ZRANGE's members and scores stored at ``dst``: how many."""
     query = _parse_range(low, high, options, None, None, store=True)
     zset = ctx.db.get_zset(src)
-    return store_result(ctx, dst, [] if zset is None else _range_items(zset, query))
+    items = [] if zset is None else _range_items(zset, query)
+    return store_result(ctx, dst, items, b"zrangestore")
 
 
 @command(
@@ -322,11 +329,12 @@ def zlexcount(ctx: Client, key: bytes, low: bytes, high: bytes) -> int:
 
 
 def _remove_range(ctx: Client, key: bytes, form: str, bounds: object) -> int:
+    """ZREMRANGEBYRANK, ZREMRANGEBYSCORE or ZREMRANGEBYLEX (``form``): how many went."""
     zset = ctx.db.get_zset(key)
     if zset is None:
         return 0
     removed = zset.delete(span(zset, form, bounds))
-    changed(ctx, key, zset, removed)
+    changed(ctx, key, zset, removed, b"zremrangeby" + form.encode())
     return removed
 
 

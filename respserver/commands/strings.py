@@ -20,6 +20,7 @@ from respserver.errors import (
     wrong_arity,
 )
 from respserver.keyspace.database import now_ms
+from respserver.keyspace.events import GENERIC, STRING
 from respserver.numbers import (
     INT64_MAX,
     INT64_MIN,
@@ -97,12 +98,34 @@ def _expiry_of(opts: _Options, command_name: str) -> int | None:
     return expiry_time(opts.expiry_arg, unit_ms, relative, command_name)
 
 
-def _store(ctx: Client, key: bytes, value: bytes, when: int | None, keep_ttl: bool = False) -> None:
+def _store(
+    ctx: Client,
+    key: bytes,
+    value: bytes,
+    when: int | None,
+    keep_ttl: bool = False,
+    event: bytes = b"set",
+) -> None:
+    """Store a string, with its keyspace event (``set`` unless the command names another), and
+    an absolute expiry if ``when`` (then an ``expire`` event too, as Redis's SET publishes)."""
     ctx.db.store(key, value, keep_ttl=keep_ttl)
+    ctx.db.notify(STRING, event, key)
     if when is not None:
         # The same change (dirty 0); a time already past deletes the key, as Redis's does.
         ctx.db.set_expire(key, when, dirty=0)
         ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % when])  # as Redis 7 logs it
+        ctx.db.notify(GENERIC, b"expire", key)
+
+
+def expire_key(ctx: Client, key: bytes, when: int) -> None:
+    """Give a live key an absolute expiry, logged as PEXPIREAT; or delete it when that time is
+    past, logged as DEL (EXPIRE and GETEX alike); either with its keyspace event."""
+    if ctx.db.set_expire(key, when):
+        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])  # absolute: replays the same
+        ctx.db.notify(GENERIC, b"expire", key)
+    else:
+        ctx.propagate_as([b"DEL", key])  # already due: deleted now, logged as Redis logs it
+        ctx.db.notify(GENERIC, b"del", key)
 
 
 def max_string_length(ctx: Client) -> int:
@@ -262,6 +285,7 @@ def getdel(ctx: Client, key: bytes) -> bytes | None:
     if value is not None:
         ctx.db.delete(key)
         ctx.propagate_as([b"DEL", key])
+        ctx.db.notify(GENERIC, b"del", key)
     return value
 
 
@@ -286,10 +310,10 @@ def getex(ctx: Client, key: bytes, *options: bytes) -> bytes | None:
         return None  # Redis validates the time only for an existing key
     when = _expiry_of(opts, "getex")
     if when is not None:
-        ctx.db.set_expire(key, when)
-        ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
+        expire_key(ctx, key, when)
     elif opts.persist and ctx.db.persist(key):
         ctx.propagate_as([b"PERSIST", key])
+        ctx.db.notify(GENERIC, b"persist", key)
     return value
 
 
@@ -382,7 +406,7 @@ def append(ctx: Client, key: bytes, value: bytes) -> int:
         if len(old) + len(value) > max_string_length(ctx):
             raise CommandError(STRING_TOO_LONG)
         value = old + value
-    _store(ctx, key, value, None, keep_ttl=True)
+    _store(ctx, key, value, None, keep_ttl=True, event=b"append")
     return len(value)
 
 
@@ -409,7 +433,7 @@ def _increment(ctx: Client, key: bytes, delta: int) -> int:
     number += delta
     if not INT64_MIN <= number <= INT64_MAX:
         raise CommandError(INCR_OVERFLOW)
-    _store(ctx, key, b"%d" % number, None, keep_ttl=True)
+    _store(ctx, key, b"%d" % number, None, keep_ttl=True, event=b"incrby")
     return number
 
 
@@ -486,7 +510,7 @@ def incrbyfloat(ctx: Client, key: bytes, increment: bytes) -> bytes:
     old = ctx.db.get_string(key)
     current = 0 if old is None else to_long_double(old)
     total = long_double_sum(current, to_long_double(increment))
-    _store(ctx, key, total, None, keep_ttl=True)
+    _store(ctx, key, total, None, keep_ttl=True, event=b"incrbyfloat")
     ctx.propagate_as([b"SET", key, total, b"KEEPTTL"])  # the result: no float arithmetic replayed
     return total
 
@@ -572,5 +596,5 @@ def setrange(ctx: Client, key: bytes, offset: bytes, value: bytes) -> int:
         raise CommandError(STRING_TOO_LONG)
     old = old or b""
     new = old[:start].ljust(start, b"\0") + value + old[end:]
-    _store(ctx, key, new, None, keep_ttl=True)
+    _store(ctx, key, new, None, keep_ttl=True, event=b"setrange")
     return len(new)

@@ -74,6 +74,19 @@ class Block:
     db: Database | None = None  # where the client waits: set by ``Blocking.block``
     argv: list[bytes] = field(default_factory=list)
     resume: Any = None  # the runtime's: what the client had queued behind the command
+    # What the wait's end runs instead of answering TIMED_OUT: a command postponed by CLIENT
+    # PAUSE runs then (``postpone``), and its reply is the client's.
+    rerun: Callable[[], object] | None = None
+
+
+def postpone(until: float, rerun: Callable[[], object]) -> Block:
+    """A command held while clients are paused (CLIENT PAUSE): it runs (is processed again)
+    when the pause ends or CLIENT UNPAUSE comes (``Blocking.resume_postponed``)."""
+    return Block((), until, _never, rerun=rerun)
+
+
+def _never(key: bytes) -> None:
+    return None
 
 
 def deadline_after(timeout: bytes) -> float | None:
@@ -197,7 +210,26 @@ class Blocking:
             _, _, client, block = heapq.heappop(heap)
             if client.blocked is block:
                 self.unblock(client)
-                self.on_unblocked(client, TIMED_OUT, block.resume)
+                self._ended(client, block, block.rerun() if block.rerun else TIMED_OUT)
+
+    def resume_postponed(self) -> None:
+        """CLIENT UNPAUSE: the commands held by the pause run now, in the order they came."""
+        for client, block in list(self.clients.items()):
+            if block.rerun is not None and client.blocked is block:
+                self.unblock(client)
+                self._ended(client, block, block.rerun())
+
+    def _ended(self, client: Client, block: Block, reply: object) -> None:
+        """A postponed command's outcome, or a timeout's: the reply goes out, unless the
+        command waits again (paused anew, or a blocking command with nothing to take); keys
+        its write made ready are served."""
+        if type(reply) is Block:
+            reply.resume = block.resume
+            self.block(client, reply, block.argv)
+        else:
+            self.on_unblocked(client, reply, block.resume)
+        if self.server.changes.ready:
+            self.serve_ready()
 
     def serve_ready(self) -> None:
         """Offer every key made ready since the last call to its waiters, first come first
@@ -207,9 +239,9 @@ class Blocking:
             keys = list(ready)
             ready.clear()
             for db, key in keys:
+                # Each waiter's serve decides, the key gone included: an XREADGROUP then
+                # fails (Redis's unblockDeletedStreamReadgroupClients), the others wait on.
                 for client in list(db.blocking.get(key, ())):
-                    if db.get(key) is None:
-                        break  # taken whole
                     if client.blocked is not None:
                         self._serve(client, key)
 
@@ -225,6 +257,7 @@ class Blocking:
         if reply is None:
             return  # it cannot take from this key: still waiting
         self.unblock(client)
-        if server.changes.dirty != dirty:
-            server.persistence.feed(block.db.index, client.rewritten or [block.argv])
+        logged = [block.argv] if client.rewritten is None else client.rewritten
+        if server.changes.dirty != dirty and logged:
+            server.persistence.feed(block.db.index, logged)
         self.on_unblocked(client, reply, block.resume)

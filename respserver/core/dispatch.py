@@ -11,7 +11,7 @@ import time
 from time import perf_counter_ns
 
 from respserver.core import monitor
-from respserver.core.blocking import Block
+from respserver.core.blocking import Block, postpone
 from respserver.core.state import Client, CommandStats, Server
 from respserver.errors import (
     ACL_CHANGED_IN_MULTI,
@@ -33,10 +33,11 @@ from respserver.errors import (
     unknown_subcommand,
     wrong_arity,
 )
-from respserver.registry import COMMANDS, Command
+from respserver.keyspace.events import KEY_MISS
+from respserver.registry import COMMANDS, Command, keys_of
 from respserver.resp.encoder import encode as encode_bytes
 from respserver.resp.encoder import encode_into
-from respserver.resp.types import QUEUED, Encoded
+from respserver.resp.types import QUEUED, Encoded, Replies
 from respserver.security.acl import Denied
 
 log = logging.getLogger("respserver")
@@ -47,6 +48,7 @@ _NOT_QUEUED = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"res
 NOPERM = {"command": NOPERM_COMMAND, "key": NOPERM_KEY, "channel": NOPERM_CHANNEL}
 # Commands MONITOR does not show (Redis: too dangerous to show).
 _UNMONITORED = frozenset(("admin", "skip_monitor"))
+_MAY_REPLICATE = frozenset(("write", "may_replicate"))
 # What a RESP2 client with subscriptions may still send.
 _SUBSCRIBER_COMMANDS = frozenset(
     ("subscribe", "ssubscribe", "psubscribe", "unsubscribe", "sunsubscribe", "punsubscribe")
@@ -121,6 +123,8 @@ def execute(client: Client, argv: list[bytes]) -> object:
             return _reject(client, argv, refused)
     if server.loading and not client.loader and "loading" not in spec.flags:
         return CommandError(LOADING)
+    if server.paused_until and _paused(client, spec):
+        return postpone(server.paused_until, lambda: execute(client, argv))
     if client.multi is not None and argv[0].lower() not in _NOT_QUEUED:
         client.multi.append(argv)
         client.queued_flags.update(spec.flags)
@@ -136,6 +140,22 @@ def _refused_by_mode(client: Client, spec: Command) -> CommandError | None:
     if client.subscriptions and client.resp == 2 and spec.name not in _SUBSCRIBER_COMMANDS:
         return subscriber_context(spec.name)
     return None
+
+
+def _paused(client: Client, spec: Command) -> bool:
+    """Whether CLIENT PAUSE holds this command: every command under ALL; under WRITE, those
+    that may change data (a write, a command flagged may_replicate, an EXEC with one queued)."""
+    server = client.server
+    if time.monotonic() >= server.paused_until:
+        server.paused_until = 0.0  # its time is over (the held commands' waits end with it)
+        return False
+    if server.pause_writes_only and not (
+        spec.write
+        or "may_replicate" in spec.flags
+        or (spec.name == "exec" and not client.queued_flags.isdisjoint(_MAY_REPLICATE))
+    ):
+        return False
+    return not client.loader
 
 
 def _writes(client: Client, spec: Command) -> bool:
@@ -187,6 +207,11 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
         stats = commandstats[spec.name] = CommandStats()
     changes = server.changes
     dirty = changes.dirty
+    misses = changes.events & KEY_MISS
+    if misses:
+        changes.misses = "readonly" in spec.flags  # a read's lookup of no key is an event
+    tracking = server.tracking
+    top = tracking.clients > 0 and tracking.begin(client)  # client-side caching (core/tracking)
     client.rewritten = None
     started = perf_counter_ns()
     try:
@@ -200,16 +225,45 @@ def call(client: Client, spec: Command, argv: list[bytes]) -> object:
         stats.failed_calls += 1
     stats.nsec += perf_counter_ns() - started
     stats.calls += 1
+    if misses:
+        changes.misses = False
+    if server.live.touched and not client.deny_blocking:  # (deny_blocking: inside EXEC)
+        server.live.flush()  # live queries hear of the command's writes, before its reply
     client.last_command = spec.name
+    if client.pushes and type(reply) is not Block:
+        reply = _after_pushes(client, reply)
+    if top or tracking.clients:
+        _tracked(client, spec, argv, top)
     if changes.dirty != dirty and (spec.write or "may_replicate" in spec.flags):
         # A read flagged may_replicate logs what it changed too (PFCOUNT's cached count).
-        server.persistence.feed(client.db.index, client.rewritten or [argv])
+        # propagate_as() with nothing logs nothing (XREADGROUP reading its history).
+        logged = [argv] if client.rewritten is None else client.rewritten
+        if logged:
+            server.persistence.feed(client.db.index, logged)
     if server.monitors and not server.loading and _UNMONITORED.isdisjoint(spec.flags):
         line = monitor.line(client.db.index, client.addr, monitor.shown(spec.name, argv))
         shown = encode_bytes(line)  # a status line: the same bytes in RESP2 and RESP3
         for watcher in server.monitors:
             watcher.push_encoded(shown, shown)
     return reply
+
+
+def _tracked(client: Client, spec: Command, argv: list[bytes], top: bool) -> None:
+    """Client-side caching after a command: a tracking client may cache the keys it read;
+    after a top-level command (not one inside EXEC), its own invalidations follow its reply."""
+    tracking = client.server.tracking
+    if client.tracking is not None and "readonly" in spec.flags and "pubsub" not in spec.flags:
+        tracking.remember(client, [argv[at] for at, _ in keys_of(spec, argv)])
+    if top:
+        tracking.end(client, client.multi is not None or spec.name.startswith("client"))
+
+
+def _after_pushes(client: Client, reply: object) -> Replies:
+    """A reply preceded by the messages the command published to its own client (PUBLISH to a
+    channel it listens to, a keyspace event of its write), as Redis writes those into its
+    output as they happen."""
+    pushes = Encoded(client.take_pushes())
+    return Replies([pushes, *reply]) if type(reply) is Replies else Replies([pushes, reply])
 
 
 def _stats(server: Server, argv: list[bytes]) -> CommandStats:
@@ -250,6 +304,7 @@ def run_batch(client: Client, commands: list[list[bytes]]) -> tuple[bytearray, i
                 and client.plain
                 and not server.check_memory
                 and server.disk_error is None
+                and not server.paused_until
                 and (len(argv) == spec.arity if spec.arity >= 0 else len(argv) >= -spec.arity)
             ):
                 reply = call(client, spec, argv)

@@ -14,7 +14,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from respserver.core.state import VERSION, Server
+from respserver.config import VERSION
+from respserver.core.state import Server
 from respserver.registry import COMMANDS
 from respserver.security.eviction import BASELINE
 
@@ -68,7 +69,7 @@ def _server(server: Server) -> Fields:
     uptime = int(now - server.started)
     uname = platform.uname()
     yield from (
-        ("redis_version", VERSION),
+        ("redis_version", server.config.redis_version),
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
         ("redis_build_id", hashlib.sha1(VERSION.encode()).hexdigest()[:15]),
@@ -103,7 +104,7 @@ def _clients(server: Server) -> Fields:
         ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
         ("blocked_clients", len(server.blocking.clients)),
-        ("tracking_clients", 0),
+        ("tracking_clients", server.tracking.clients),
         ("clients_in_timeout_table", server.blocking.with_timeout),
     )
 
@@ -272,9 +273,9 @@ def _stats(server: Server) -> Fields:
         ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
-        ("tracking_total_keys", 0),
-        ("tracking_total_items", 0),
-        ("tracking_total_prefixes", 0),
+        ("tracking_total_keys", len(server.tracking.table)),
+        ("tracking_total_items", server.tracking.items),
+        ("tracking_total_prefixes", len(server.tracking.prefixes)),
         ("unexpected_error_replies", 0),
         ("total_error_replies", errors),
         ("dump_payload_sanitizations", 0),

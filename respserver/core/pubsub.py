@@ -13,12 +13,10 @@ client that published it goes out just before PUBLISH's own reply, as in Redis.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from respserver.keyspace.glob import compile_glob
-from respserver.resp.encoder import encode
-from respserver.resp.types import Push
 
 
 class Client(Protocol):
@@ -29,8 +27,15 @@ class Client(Protocol):
     patterns: dict[bytes, None]
     shard_channels: dict[bytes, None]
     subscriptions: int
+    user: Reader
 
     def push_encoded(self, resp2: bytes, resp3: bytes) -> None: ...
+
+
+class Reader(Protocol):
+    """A client's ACL user, as far as a live query's message asks (security/acl.py's User)."""
+
+    def may_read(self, key: bytes) -> bool: ...
 
 
 # A namespace's subscribers: name -> clients, in subscription order (a dict as ordered set).
@@ -46,6 +51,8 @@ class PubSub:
         self.channels: Subscribers = {}
         self.patterns: Subscribers = {}
         self.shard_channels: Subscribers = {}
+        # Told when a channel's last subscriber leaves: the live queries on it end.
+        self.on_deserted: Callable[[bytes], None] = lambda channel: None
 
     def has_subscribers(self) -> bool:
         """Whether any client subscribes to anything (the pubsub output limits then apply)."""
@@ -72,6 +79,8 @@ class PubSub:
         del listeners[client]
         if not listeners:
             del everyone[name]
+            if namespace == CHANNELS:
+                self.on_deserted(name)
         client.subscriptions -= 1
         return True
 
@@ -81,18 +90,22 @@ class PubSub:
             for name in list(getattr(client, namespace)):
                 self.unsubscribe(client, namespace, name)
 
-    def publish(self, channel: bytes, message: bytes, shard: bool = False) -> int:
+    def publish(
+        self, channel: bytes, message: bytes, shard: bool = False, about: bytes | None = None
+    ) -> int:
         """Send ``message`` to the channel's subscribers, then to the clients of every pattern
-        that matches it; how many received it (a client through two patterns: twice)."""
+        that matches it; how many received it (a client through two patterns: twice). A
+        message ``about`` a key (a live query's) goes only to clients whose user may read it."""
         if shard:
             listeners = self.shard_channels.get(channel, ())
             _send(listeners, [b"smessage", channel, message])
             return len(listeners)
-        listeners = self.channels.get(channel, ())
+        listeners = _readers(self.channels.get(channel, ()), about)
         _send(listeners, [b"message", channel, message])
         receivers = len(listeners)
         for pattern, clients in self.patterns.items():
             if compile_glob(pattern).match(channel):
+                clients = _readers(clients, about)
                 _send(clients, [b"pmessage", pattern, channel, message])
                 receivers += len(clients)
         return receivers
@@ -110,11 +123,18 @@ class PubSub:
         return len(getattr(self, namespace).get(name, ()))
 
 
+def _readers(clients: dict[Client, None] | tuple[()], key: bytes | None) -> dict | tuple:
+    """Those of ``clients`` that may read ``key`` (all of them for a message about no key)."""
+    if key is None or not clients:
+        return clients
+    return {client: None for client in clients if client.user.may_read(key)}
+
+
 def _send(clients: dict[Client, None] | tuple[()], message: list[bytes]) -> None:
-    """One message to many clients, encoded once per protocol (an array in RESP2, a push in
-    RESP3)."""
+    """One message to many clients, encoded once per protocol: the same bulk strings after an
+    array header in RESP2, a push header in RESP3."""
     if clients:
-        frame = Push(message)
-        resp2, resp3 = encode(frame, False), encode(frame, True)
+        body = b"".join([b"$%d\r\n%s\r\n" % (len(part), part) for part in message])
+        resp2, resp3 = b"*%d\r\n%s" % (len(message), body), b">%d\r\n%s" % (len(message), body)
         for client in clients:
             client.push_encoded(resp2, resp3)

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from respserver.config import Config, apply_directives, defaults, output_buffer_limits
 from respserver.core.blocking import Block, Blocking
 from respserver.core.pubsub import PubSub
+from respserver.core.tracking import Mode, Tracking
+from respserver.keyspace import events
 from respserver.keyspace.database import Changes, Database, Listener
 from respserver.persistence.durability import LoadError, Persistence
 from respserver.query.index import Indexes
+from respserver.query.live import LiveQueries
 from respserver.resp.encoder import encode_into
 from respserver.resp.types import Encoded, Push, Replies
 from respserver.security.acl import User, Users
@@ -30,7 +33,6 @@ USERS_AND_ACLFILE = (
 )
 # Redis's PROTO_REPLY_CHUNK_BYTES: the size of the blocks its output buffers are made of.
 REPLY_BLOCK = 16 * 1024
-VERSION = "7.0.15"  # the Redis version whose behaviour respserver follows, as INFO and HELLO report
 
 
 @dataclass(eq=False)
@@ -83,6 +85,7 @@ class Client:
     _subscriptions: int = 0
     _monitor: bool = False
     _reply_mode: str | None = None
+    _tracking: Mode | None = None  # CLIENT TRACKING on: its options (core/tracking.py)
     # None of those: the dispatcher's fast path and plain reply encoding apply (one look).
     plain: bool = True
     no_evict: bool = False  # CLIENT NO-EVICT ON: shown only (no maxmemory-clients here)
@@ -125,6 +128,15 @@ class Client:
         self._settle()
 
     @property
+    def tracking(self) -> Mode | None:
+        return self._tracking
+
+    @tracking.setter
+    def tracking(self, mode: Mode | None) -> None:
+        self._tracking = mode
+        self._settle()
+
+    @property
     def reply_mode(self) -> str | None:
         return self._reply_mode
 
@@ -134,7 +146,12 @@ class Client:
         self._settle()
 
     def _settle(self) -> None:
-        self.plain = not (self._subscriptions or self._monitor or self._reply_mode is not None)
+        self.plain = not (
+            self._subscriptions
+            or self._monitor
+            or self._reply_mode is not None
+            or self._tracking is not None
+        )
 
     def reply_unplainly(self, out: bytearray, reply: object) -> None:
         """A reply for a client not ``plain``: encoded, or under CLIENT REPLY OFF or SKIP only
@@ -191,7 +208,7 @@ class Client:
             f"qbuf={self.query_buffer} qbuf-free=0 argv-mem=0 multi-mem={multi_mem} rbs=0 rbp=0 "
             f"obl=0 oll={-(-omem // REPLY_BLOCK)} omem={omem} tot-mem={tot_mem} "
             f"events=r cmd={running or self.last_command} user={_text(self.user.name)} "
-            f"redir=-1 resp={self.resp} "
+            f"redir={self.tracking.redirect if self.tracking else -1} resp={self.resp} "
             f"lib-name={_text(self.lib_name)} lib-ver={_text(self.lib_ver)}"
         )
         return fields.encode()
@@ -204,6 +221,12 @@ class Client:
             flags += "x"
         if self.blocked is not None:
             flags += "b"
+        if self.tracking is not None:
+            flags += "t"
+            if self.tracking.broken:
+                flags += "R"
+            if self.tracking.bcast:
+                flags += "B"
         if self.dirty_cas:
             flags += "d"
         if self.closing:
@@ -295,6 +318,9 @@ class Server:
 
     def __init__(self, databases: int = 16, config: dict[str, str] | None = None) -> None:
         self.config = defaults()
+        # Every write through a database counts here (Redis's server.dirty): see ``dirty``.
+        self.changes = Changes()
+        self.changes.emit = self._notify
         given = dict(config or {})
         declared = given.pop("user", "")  # the configuration file's ``user`` lines
         # Checked and normalised as redis-server checks its start-up directives ("20kb").
@@ -327,18 +353,25 @@ class Server:
         # CONFIG SET's apply steps, by parameter (config.set_many); set by what acts on them.
         self.config_appliers: dict[str, Callable[[Config], None]] = {}
         expired = self.persistence.key_expired
-        # Every write through a database counts here (Redis's server.dirty): see ``dirty``.
-        self.changes = Changes()
         self.databases = [
             Database(i, self.listeners, expired, self.changes) for i in range(databases)
         ]
         self.memory = Memory(self)  # maxmemory: the data set's estimated size, and eviction
         self.blocking = Blocking(self)  # clients blocked on keys
         self.pubsub = PubSub()
+        # QWATCH's live queries (query/live.py): their messages go out as pub/sub messages,
+        # each to the subscribers that may read its key; a channel nobody listens to ends its.
+        self.live = LiveQueries(self.listeners, self._publish_about)
+        self.pubsub.on_deserted = self.live.unwatch
         self.pushed: list[Client] = []  # clients with messages queued in ``pushes``
         self.monitors: dict[Client, None] = {}  # MONITOR clients, in the order they began
+        # CLIENT PAUSE: until when (monotonic; 0: not paused), and whether only commands that
+        # may change data are held (WRITE) or every command (ALL).
+        self.paused_until = 0.0
+        self.pause_writes_only = False
         self.memory.configure()
         self.clients: dict[int, Client] = {}
+        self.tracking = Tracking(self.clients, self.listeners, self.changes, self.config)
         self._next_client_id = 1
         self.started = time.time()
         self.run_id = os.urandom(20).hex()
@@ -364,9 +397,18 @@ class Server:
         limits, self.pubsub_limits = classes["normal"], classes["pubsub"]
         self.output_limits, self.output_limited = limits, any(limits[:2])
         self.maxmemory = self.config.maxmemory
+        self.changes.events = events.flags_of(self.config.notify_keyspace_events)
         # Whether the next command passes the maxmemory check (core.dispatch.execute): set here and
         # whenever a write takes memory over maxmemory, cleared by eviction once under it.
         self.check_memory = self.maxmemory > 0
+
+    def _publish_about(self, channel: bytes, message: bytes, key: bytes) -> None:
+        self.pubsub.publish(channel, message, about=key)
+
+    def _notify(self, db: int, event: bytes, key: bytes) -> None:
+        """Publish a keyspace event on its channels (keyspace/events.py)."""
+        for channel, message in events.channels(self.changes.events, db, event, key):
+            self.pubsub.publish(channel, message)
 
     def config_changed(self) -> None:
         """After CONFIG SET: re-derive, let persistence follow ``appendonly``, and give a new
@@ -377,6 +419,19 @@ class Server:
         self.derive_from_config()
         self.memory.configure()
         self.persistence.configure()
+
+    def pause(self, until: float, writes_only: bool) -> None:
+        """CLIENT PAUSE: hold commands until ``until``; a pause already running keeps the
+        later end and the stricter mode, as Redis combines them."""
+        if self.paused_until and time.monotonic() < self.paused_until:
+            until = max(until, self.paused_until)
+            writes_only = writes_only and self.pause_writes_only
+        self.paused_until, self.pause_writes_only = until, writes_only
+
+    def unpause(self) -> None:
+        """CLIENT UNPAUSE: the held commands run now, in the order they came."""
+        self.paused_until = 0.0
+        self.blocking.resume_postponed()
 
     def new_client(self, addr: str, laddr: str, fd: int = -1) -> Client:
         client = Client(self, self._next_client_id, addr, laddr, fd)
@@ -397,6 +452,7 @@ class Server:
         client.unwatch()
         self.blocking.unblock(client)
         self.pubsub.drop(client)
+        self.tracking.disable(client)
         self.monitors.pop(client, None)
         client.buffers(0, 0)  # out of the total while still counted as a client
         self.clients.pop(client.id, None)

@@ -1,6 +1,6 @@
 """The data: numbered databases of keys, each value a ``bytes`` (string), a ``dict`` (hash) or
-a ``ListValue`` (list, keyspace/lists.py), a ``SetValue`` (set, keyspace/sets.py) or a
-``ZSetValue`` (sorted set, keyspace/zsets.py).
+a ``ListValue`` (list, keyspace/lists.py), a ``SetValue`` (set, keyspace/sets.py), a
+``ZSetValue`` (sorted set, keyspace/zsets.py) or a ``StreamValue`` (stream, keyspace/streams.py).
 
 Every change to a key goes through ``Database.modified(key)`` (or ``reset()`` for a whole
 database): that one call invalidates WATCHes and tells listeners (QUERY's indexes, later the
@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from respserver.errors import WRONGTYPE, CommandError
+from respserver.keyspace.events import EXPIRED, KEY_MISS, NEW
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.scan import ScanIndex
 from respserver.keyspace.sets import SetValue
+from respserver.keyspace.streams import StreamValue
 from respserver.keyspace.zsets import ZSetValue
 
-Value = bytes | dict | ListValue | SetValue | ZSetValue
+Value = bytes | dict | ListValue | SetValue | ZSetValue | StreamValue
 
 TYPE_NAMES: dict[type, bytes] = {
     bytes: b"string",
@@ -29,6 +31,7 @@ TYPE_NAMES: dict[type, bytes] = {
     ListValue: b"list",
     SetValue: b"set",
     ZSetValue: b"zset",
+    StreamValue: b"stream",
 }
 
 
@@ -49,13 +52,23 @@ class Changes:
     write through a database's API adds what it declares (``dirty``, 1 unless the caller says
     otherwise); the dispatcher feeds a command to the AOF when this count moved."""
 
-    __slots__ = ("dirty", "ready")
+    __slots__ = ("dirty", "ready", "events", "emit", "misses", "flushes")
 
     def __init__(self) -> None:
         self.dirty = 0
         # Keys a client blocks on that a write stored a value at since the blocked clients were
         # last offered theirs (Redis's server.ready_keys): (database, key), in order.
         self.ready: dict[tuple[Database, bytes], None] = {}
+        # The keyspace event classes notify-keyspace-events selects (keyspace/events.py), and
+        # what publishes one: emit(database number, event, key). Set by the server.
+        self.events = 0
+        self.emit: Callable[[int, bytes, bytes], None] = lambda db, event, key: None
+        # Whether a lookup that finds no key is a "keymiss" event: during a read-only command
+        # while class m is selected (Redis's lookupKeyRead notifies; its writes' lookups do not).
+        self.misses = False
+        # How many times a database was emptied whole (FLUSHDB, FLUSHALL: one per database):
+        # client-side caches are then told that every key changed (core/tracking.py).
+        self.flushes = 0
 
 
 class Watcher(Protocol):
@@ -101,9 +114,15 @@ class Database:
     def get(self, key: bytes) -> Value | None:
         """The live value of ``key``, or None; an expired key is deleted on the way."""
         value = self.data.get(key)
-        if value is not None and self.expires and key in self.expires and not self.frozen:
+        if value is None:
+            if self.changes.misses:
+                self.notify(KEY_MISS, b"keymiss", key)
+            return None
+        if self.expires and key in self.expires and not self.frozen:
             if self.expires[key] <= now_ms():
                 self._expire(key)
+                if self.changes.misses:
+                    self.notify(KEY_MISS, b"keymiss", key)
                 return None
         return value
 
@@ -185,6 +204,19 @@ class Database:
         value = self.get_zset(key)
         return ZSetValue() if value is None else value
 
+    def get_stream(self, key: bytes) -> StreamValue | None:
+        """The stream at ``key``, or None. Raises WRONGTYPE if it holds another type."""
+        value = self.get(key)
+        if value is not None and type(value) is not StreamValue:
+            raise CommandError(WRONGTYPE)
+        return value
+
+    def stream_for_write(self, key: bytes) -> StreamValue:
+        """The stream at ``key``, created empty (not yet stored) if missing. Raises
+        WRONGTYPE."""
+        value = self.get_stream(key)
+        return StreamValue() if value is None else value
+
     def exists(self, key: bytes) -> bool:
         return self.get(key) is not None
 
@@ -216,13 +248,15 @@ class Database:
         """The absolute expiry in ms of a live key, or None if it has none."""
         return self.expires.get(key)
 
-    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> None:
-        """Give a live key an absolute expiry; one already due deletes the key, as Redis does."""
+    def set_expire(self, key: bytes, when_ms: int, dirty: int = 1) -> bool:
+        """Give a live key an absolute expiry; one already due deletes the key, as Redis does
+        (then False)."""
         if when_ms <= now_ms() and not self.frozen:
             self.delete(key, dirty)
-            return
+            return False
         self.expires[key] = when_ms
         self.modified(key, dirty)
+        return True
 
     def persist(self, key: bytes, dirty: int = 1) -> bool:
         if self.expires.pop(key, None) is None:
@@ -237,15 +271,33 @@ class Database:
     # Redis's server.dirty, 1 by default; 0 for a second step of one change, as SET's expiry).
 
     def store(self, key: bytes, value: Value, keep_ttl: bool = False, dirty: int = 1) -> None:
-        """Put ``value`` at ``key`` (replacing any type); the TTL is cleared unless ``keep_ttl``."""
-        if self._scan_index is not None and key not in self.data:
-            self._scan_index.add(key)
-        self.data[key] = value
+        """Put ``value`` at ``key`` (replacing any type); the TTL is cleared unless ``keep_ttl``.
+        A key not there before is a "new" event, as Redis's dbAdd tells; one there but past its
+        time is expired first, as Redis's write lookup expires it."""
+        data = self.data
+        if self.expires and key in self.expires and not self.frozen:
+            if self.expires[key] <= now_ms() and key in data:
+                self._expire(key)
+        if key not in data:
+            if self._scan_index is not None:
+                self._scan_index.add(key)
+            data[key] = value
+            if self.changes.events & NEW:
+                self.notify(NEW, b"new", key)
+        else:
+            data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if self.blocking and key in self.blocking:
-            self.changes.ready[(self, key)] = None  # Redis's signalKeyAsReady
+            self.changes.ready[(self, key)] = None  # signal_ready, inline: every store passes
         self.modified(key, dirty)
+
+    def signal_ready(self, key: bytes) -> None:
+        """Redis's signalKeyAsReady: a client blocked on ``key`` may now be served (after
+        the command). ``store`` calls it; a write that adds to a value in place that waiters
+        want (XADD) calls it itself."""
+        if self.blocking and key in self.blocking:
+            self.changes.ready[(self, key)] = None
 
     def delete(self, key: bytes, dirty: int = 1) -> bool:
         """Delete a key if present (live or not yet reaped); True if a live key was deleted."""
@@ -266,6 +318,12 @@ class Database:
         for listener in self.listeners:
             listener.key_changed(self, key)
 
+    def notify(self, kind: int, event: bytes, key: bytes) -> None:
+        """Redis's notifyKeyspaceEvent: publish ``event`` of ``key`` if notify-keyspace-events
+        selects its class (``kind``, keyspace/events.py)."""
+        if self.changes.events & kind:
+            self.changes.emit(self.index, event, key)
+
     def replace_contents(self, data: dict[bytes, Value], expires: dict[bytes, int]) -> None:
         """Take a loaded data set as this database's (start-up, before any client runs)."""
         self.reset()
@@ -279,9 +337,13 @@ class Database:
                 if key in self.data:
                     for client in clients:
                         client.dirty_cas = True
+        for key in self.blocking:
+            if key in self.data:
+                self.signal_ready(key)  # a stream flushed fails its XREADGROUP waiters
         self.data = {}
         self.expires = {}
         self._scan_index = None
+        self.changes.flushes += 1
         for listener in self.listeners:
             listener.db_reset(self)
 
@@ -316,9 +378,12 @@ class Database:
         self.expired_count += 1
         self.on_expire(self, key)
         self._remove(key, 0)  # an expiry is no change of the dirty count, as in Redis
+        self.notify(EXPIRED, b"expired", key)
 
     def _remove(self, key: bytes, dirty: int) -> None:
         del self.data[key]
+        if self.blocking:
+            self.signal_ready(key)  # Redis's signalDeletedKeyAsReady: XREADGROUP's waiters fail
         if self._scan_index is not None:
             self._scan_index.discard(key)
         if self.expires:
@@ -345,7 +410,7 @@ def copy_value(value: Value) -> Value:
     """An independent copy (COPY): strings are immutable, the other types are not."""
     if type(value) is dict:
         return dict(value)
-    if type(value) in (ListValue, SetValue, ZSetValue):
+    if type(value) in (ListValue, SetValue, ZSetValue, StreamValue):
         return value.copy()
     return value
 

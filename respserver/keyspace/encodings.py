@@ -18,6 +18,7 @@ from respserver.errors import CommandError
 from respserver.keyspace import hyperloglog
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
+from respserver.keyspace.streams import StreamValue
 from respserver.keyspace.zsets import ZSetValue
 from respserver.numbers import to_int
 
@@ -62,6 +63,8 @@ def encoding(value: object, limits: Thresholds) -> bytes:
         return b"intset" if small else b"hashtable"
     if isinstance(value, ZSetValue):
         return b"listpack" if value.compact else b"skiplist"
+    if isinstance(value, StreamValue):
+        return b"stream"
     raise TypeError(f"no encoding for {type(value).__name__}")
 
 

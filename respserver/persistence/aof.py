@@ -27,6 +27,7 @@ import hiredis
 
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
+from respserver.keyspace.streams import StreamValue, format_id
 from respserver.keyspace.zsets import ZSetValue
 from respserver.resp.encoder import encode_into, format_double
 
@@ -132,13 +133,17 @@ _SNAPSHOT_CHUNK = 1 << 20
 
 def snapshot(
     databases: Iterable[
-        tuple[int, dict[bytes, bytes | dict | ListValue | SetValue | ZSetValue], dict[bytes, int]]
+        tuple[
+            int,
+            dict[bytes, bytes | dict | ListValue | SetValue | ZSetValue | StreamValue],
+            dict[bytes, int],
+        ]
     ],
     now_ms: int,
 ) -> Iterator[bytes]:
     """The data set as chunks of the commands that rebuild it (what a rewrite writes): SET,
-    HSET, RPUSH, SADD or ZADD per key, PEXPIREAT for a time to live; keys already past theirs are
-    left out."""
+    HSET, RPUSH, SADD or ZADD per key, XADD and the rest for a stream (``stream_commands``),
+    PEXPIREAT for a time to live; keys already past theirs are left out."""
     out = bytearray()
     for number, data, expires in databases:
         if not data:
@@ -157,6 +162,8 @@ def snapshot(
             elif type(value) is ZSetValue:  # %.17g scores: each reads back as the same double
                 pairs = [x for m, score in value.items() for x in (format_double(score), m)]
                 commands = _in_groups(b"ZADD", key, pairs, 2 * REWRITE_ITEMS_PER_CMD)
+            elif type(value) is StreamValue:
+                commands = stream_commands(key, value)
             else:
                 fields = [x for pair in value.items() for x in pair]
                 commands = _in_groups(b"HSET", key, fields, 2 * REWRITE_ITEMS_PER_CMD)
@@ -173,3 +180,36 @@ def snapshot(
 def _in_groups(name: bytes, key: bytes, items: list[bytes], size: int) -> list[list[bytes]]:
     """``name key item...`` commands of at most ``size`` items each, as a rewrite writes them."""
     return [[name, key, *items[i : i + size]] for i in range(0, len(items), size)]
+
+
+def stream_commands(key: bytes, stream: StreamValue) -> list[list[bytes]]:
+    """The commands that rebuild a stream, as Redis's rewriteStreamObject writes them: an XADD
+    per entry with its ID (an empty stream: XADD of a dummy entry trimmed at once by MAXLEN 0),
+    XSETID to restore the last ID, entries added and max deleted ID; then per group, in name
+    order, XGROUP CREATE at its last ID with its entries read (-1: unknown), and per consumer,
+    in name order, an XCLAIM ... JUSTID FORCE of each of its pending entries with their delivery
+    time and count, or XGROUP CREATECONSUMER for one with none."""
+    if stream.entries:
+        commands = [[b"XADD", key, format_id(i), *pairs] for i, pairs in stream.entries.items()]
+    else:
+        commands = [[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]]
+    commands.append(
+        [b"XSETID", key, format_id(stream.last_id), b"ENTRIESADDED", b"%d" % stream.entries_added]
+        + [b"MAXDELETEDID", format_id(stream.max_deleted_id)]
+    )
+    for name in sorted(stream.groups):
+        group = stream.groups[name]
+        read = -1 if group.entries_read is None else group.entries_read
+        create = [b"XGROUP", b"CREATE", key, name, format_id(group.last_id)]
+        commands.append([*create, b"ENTRIESREAD", b"%d" % read])
+        for consumer_name in sorted(group.consumers):
+            consumer = group.consumers[consumer_name]
+            if not consumer.pel:
+                commands.append([b"XGROUP", b"CREATECONSUMER", key, name, consumer_name])
+            for stream_id, pending in consumer.pel.items():
+                commands.append(
+                    [b"XCLAIM", key, name, consumer_name, b"0", format_id(stream_id)]
+                    + [b"TIME", b"%d" % pending.delivery_time]
+                    + [b"RETRYCOUNT", b"%d" % pending.delivery_count, b"JUSTID", b"FORCE"]
+                )
+    return commands

@@ -6,18 +6,22 @@ BGSAVE (in a worker thread or process) and start-up loading can all share it.
 Writing (``write_rdb``) produces what Redis 7.0.15 writes with ``rdbcompression no``: the same
 AUX fields, SELECTDB + RESIZEDB per database, EXPIRETIME_MS, strings (integer-encoded when they
 are canonical 32-bit integers, as Redis does), every hash as RDB_TYPE_HASH, every list and set
-as the plain RDB_TYPE_LIST and RDB_TYPE_SET, then EOF and the CRC64 (Jones polynomial, Redis's
-variant). Redis converts small hashes to listpacks and small all-integer sets to intsets on load.
+as the plain RDB_TYPE_LIST and RDB_TYPE_SET, sorted sets as RDB_TYPE_ZSET_2, streams as Redis
+7.0 writes them (RDB_TYPE_STREAM_LISTPACKS_2: listpack nodes cut as redis-server cuts them,
+``rdb_streams.py``), then EOF and the CRC64 (Jones polynomial, Redis's variant). Redis converts
+small hashes to listpacks and small all-integer sets to intsets on load.
 
 Reading (``read_rdb``) accepts that and what redis-server 7.0 writes by default: LZF-compressed
 and integer-encoded strings, hashes as listpack, ziplist, zipmap or hash table, lists (quicklist,
-ziplist, plain), sets as hash table or intset, EXPIRETIME in seconds or ms, LRU/LFU hints
-(skipped), AUX fields (skipped) and function libraries (skipped: respserver has no functions).
-Versions 1 to 12 are accepted: the encodings respserver can hold did not change in 11 (7.2) or
-12 (7.4). A type or encoding respserver cannot hold (sorted set, stream, module, hash with field
-expiry, 7.2's listpack sets) and any damage raise ``RDBError``, never anything else. The compact
+ziplist, plain), sets as hash table or intset, sorted sets (ziplist, listpack, skiplist), streams
+(Redis 5/6's listpacks, 7.0's listpacks_2, 7.2's listpacks_3; their node layout kept, deleted
+entries' values dropped, consumers' active time ignored), EXPIRETIME in seconds or ms, LRU/LFU
+hints (skipped), AUX fields (skipped) and function libraries (skipped: respserver has no
+functions). Versions 1 to 12 are accepted: the encodings respserver can hold did not change in
+11 (7.2) or 12 (7.4). A type or encoding respserver cannot hold (module, hash with field expiry,
+7.2's listpack sets) and any damage raise ``RDBError``, never anything else. The compact
 encodings found inside strings (LZF, listpack, ziplist, zipmap, intset) are decoded by
-``respserver/rdb_encodings.py``.
+``rdb_encodings.py``.
 
 Damage and the checksum: the CRC64 sits at the end, so ``read_rdb`` (a generator, reading the
 file in chunks) yields entries before it can know whether the file is intact: a checksum
@@ -40,8 +44,11 @@ from typing import BinaryIO
 
 import anycrc
 
+from respserver.config import VERSION
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
+from respserver.keyspace.stream_groups import entries_read_at
+from respserver.keyspace.streams import Consumer, ConsumerGroup, PendingEntry, StreamID, StreamValue
 from respserver.keyspace.zsets import ZSetValue
 from respserver.numbers import strtod
 from respserver.persistence.rdb_encodings import (
@@ -53,14 +60,15 @@ from respserver.persistence.rdb_encodings import (
     ziplist_items,
     zipmap_items,
 )
+from respserver.persistence.rdb_streams import decode_id, decode_node, encode_id, stream_nodes
 
-Value = bytes | dict[bytes, bytes] | ListValue | SetValue | ZSetValue
+Value = bytes | dict[bytes, bytes] | ListValue | SetValue | ZSetValue | StreamValue
 Entry = tuple[int, bytes, Value, int | None]
 DatabaseDump = tuple[int, dict[bytes, Value], dict[bytes, int]]
 
 RDB_VERSION = 10
 MAX_READ_VERSION = 12
-REDIS_VERSION = b"7.0.15"
+REDIS_VERSION = VERSION.encode()
 
 # Opcodes (rdb.h)
 OP_SLOT_INFO = 0xF4
@@ -93,15 +101,15 @@ TYPE_ZSET = 3
 TYPE_ZSET_2 = 5
 TYPE_ZSET_ZIPLIST = 12
 TYPE_ZSET_LISTPACK = 17
+TYPE_STREAM_LISTPACKS = 15  # Redis 5 and 6
+TYPE_STREAM_LISTPACKS_2 = 19  # Redis 7.0: + first ID, max deleted ID, entries added/read
+TYPE_STREAM_LISTPACKS_3 = 21  # Redis 7.2: + each consumer's active time
 
 # The ones it cannot, named for the error message
 UNSUPPORTED_TYPES = {
     6: "module (pre-GA encoding)",
     7: "module",
-    15: "stream",
-    19: "stream (listpacks_2 encoding)",
     20: "set (listpack encoding)",
-    21: "stream (listpacks_3 encoding)",
     22: "hash with field expiry (pre-GA metadata encoding)",
     23: "hash with field expiry (pre-GA listpack_ex encoding)",
     24: "hash with field expiry (metadata encoding)",
@@ -236,10 +244,13 @@ def write_rdb(
 
 
 def _live_keys(data: dict[bytes, Value], expires: dict[bytes, int], now: int) -> list[bytes]:
+    """The keys to write: not expired, and not an empty collection (an empty stream is a
+    value like any other, kept)."""
     return [
         k
         for k, v in data.items()
-        if (k not in expires or expires[k] > now) and (type(v) is bytes or v)
+        if (k not in expires or expires[k] > now)
+        and (type(v) is bytes or type(v) is StreamValue or v)
     ]
 
 
@@ -287,6 +298,8 @@ def _write_value(buf: bytearray, value: Value, key: bytes | None = None) -> None
         for member, score in reversed(value.items()):
             _put_strings(buf, (member,))
             buf += struct.pack("<d", score)
+    elif kind is StreamValue:
+        _write_stream(buf, value)
     else:
         buf += encode_length(len(value))
         _put_strings(buf, chain.from_iterable(value.items()))
@@ -298,7 +311,43 @@ _TYPES = {
     SetValue: TYPE_SET,
     ZSetValue: TYPE_ZSET_2,
     dict: TYPE_HASH,
+    StreamValue: TYPE_STREAM_LISTPACKS_2,
 }
+
+_NO_ENTRIES_READ = 2**64 - 1  # a group's unknown entries-read (-1) as rdbSaveLen writes it
+
+
+def _put_lengths(buf: bytearray, *numbers: int) -> None:
+    for n in numbers:
+        buf += encode_length(n)
+
+
+def _write_stream(buf: bytearray, stream: StreamValue) -> None:
+    """RDB_TYPE_STREAM_LISTPACKS_2, as rdbSaveObject writes it: the listpack nodes (key, then
+    listpack), the length, last ID, first ID, max deleted ID and entries added; then the groups
+    in name order, each with its last ID, entries read, PEL (raw ID, delivery time, delivery
+    count) and consumers in name order (name, seen time, the raw IDs of its PEL)."""
+    nodes = list(stream_nodes(stream))
+    buf += encode_length(len(nodes))
+    _put_strings(buf, chain.from_iterable(nodes))
+    _put_lengths(buf, len(stream), *stream.last_id, *stream.first_id(), *stream.max_deleted_id)
+    _put_lengths(buf, stream.entries_added, len(stream.groups))
+    for name in sorted(stream.groups):
+        group = stream.groups[name]
+        _put_strings(buf, (name,))
+        read = _NO_ENTRIES_READ if group.entries_read is None else group.entries_read
+        _put_lengths(buf, *group.last_id, read, len(group.pel))
+        for stream_id, pending in group.pel.items():
+            buf += encode_id(stream_id)
+            buf += struct.pack("<q", pending.delivery_time)
+            buf += encode_length(pending.delivery_count)
+        buf += encode_length(len(group.consumers))
+        for consumer_name in sorted(group.consumers):
+            consumer = group.consumers[consumer_name]
+            _put_strings(buf, (consumer_name,))
+            buf += struct.pack("<q", consumer.seen_time)
+            buf += encode_length(len(consumer.pel))
+            buf += b"".join(map(encode_id, consumer.pel))
 
 
 def dump_payload(value: Value) -> bytes:
@@ -433,6 +482,9 @@ class _Parser:
             TYPE_ZSET_2: self._zset_2,
             TYPE_ZSET_ZIPLIST: self._blob_zset(ziplist_items, "ziplist"),
             TYPE_ZSET_LISTPACK: self._blob_zset(listpack_items, "listpack"),
+            TYPE_STREAM_LISTPACKS: self._stream_reader(TYPE_STREAM_LISTPACKS),
+            TYPE_STREAM_LISTPACKS_2: self._stream_reader(TYPE_STREAM_LISTPACKS_2),
+            TYPE_STREAM_LISTPACKS_3: self._stream_reader(TYPE_STREAM_LISTPACKS_3),
         }
 
     # -- primitives ---------------------------------------------------------------------------
@@ -718,6 +770,93 @@ class _Parser:
             )
 
         return read
+
+    def _stream_reader(self, kind: int) -> Callable[[bytes, int], StreamValue]:
+        """A reader for a stream of type ``kind`` (15, 19 or 21): damage inside a node or an
+        inconsistency between the parts is RDBError too."""
+
+        def read(key: bytes, at: int) -> StreamValue:
+            try:
+                return self._stream(kind)
+            except (ValueError, IndexError, struct.error) as e:
+                why = str(e) if isinstance(e, ValueError) else "an element runs past the end"
+                raise RDBError(f"bad stream {_shown(key)}: {why}", at) from None
+
+        return read
+
+    def _stream(self, kind: int) -> StreamValue:
+        """The body of a stream, in the order of ``_write_stream``. Type 15 has neither the
+        first and max deleted IDs, entries added nor the groups' entries read: they are
+        derived as Redis derives them; type 21 adds each consumer's active time, not kept."""
+        stream = StreamValue()
+        entries: list[tuple[StreamID, list[bytes]]] = []
+        for _ in range(self.length()):
+            node_key = self.string()
+            node, live = decode_node(node_key, self.string())
+            if stream.nodes and node.master <= stream.nodes[-1].ids[-1]:
+                raise ValueError("nodes out of order")
+            stream.nodes.append(node)
+            entries += live
+        stream.entries.update(entries)
+        length = self.length()
+        if length != len(stream):
+            raise ValueError(f"{length} entries announced, {len(stream)} found")
+        stream.last_id = self._stream_id()
+        if stream.nodes and stream.last_id < stream.nodes[-1].ids[-1]:
+            raise ValueError("the last ID is before the last entry")
+        if kind == TYPE_STREAM_LISTPACKS:
+            stream.entries_added = length
+        else:
+            self._stream_id()  # the first entry's ID (0-0 when empty): the entries say it
+            stream.max_deleted_id = self._stream_id()
+            stream.entries_added = self.length()
+        for _ in range(self.length()):
+            self._consumer_group(stream, kind)
+        return stream
+
+    def _stream_id(self) -> StreamID:
+        return self.length(), self.length()
+
+    def _consumer_group(self, stream: StreamValue, kind: int) -> None:
+        """One group: its PEL comes first without owners, then each consumer names the IDs of
+        its own, which must all be in the group's PEL, and that PEL must be covered."""
+        name = self.string()
+        if name in stream.groups:
+            raise ValueError(f"group {_shown(name)} twice")
+        last_id = self._stream_id()
+        if kind == TYPE_STREAM_LISTPACKS:
+            entries_read = entries_read_at(stream, last_id)
+        else:
+            entries_read = self.length()
+            if entries_read >= 1 << 63:  # rdbSaveLen of a negative: only -1 means something
+                if entries_read != _NO_ENTRIES_READ:
+                    raise ValueError(f"group {_shown(name)} has a bad entries-read")
+                entries_read = None
+        group = stream.groups[name] = ConsumerGroup(name, last_id, entries_read)
+        src = self.src
+        unowned: dict[StreamID, tuple[int, int]] = {}
+        for _ in range(self.length()):
+            stream_id = decode_id(src.take(16))
+            if stream_id in unowned:
+                raise ValueError(f"group {_shown(name)} has a pending entry twice")
+            unowned[stream_id] = (signed_le(src.take(8)), self.length())
+        for _ in range(self.length()):
+            consumer_name = self.string()
+            if consumer_name in group.consumers:
+                raise ValueError(f"consumer {_shown(consumer_name)} twice")
+            consumer = Consumer(consumer_name, signed_le(src.take(8)))
+            if kind == TYPE_STREAM_LISTPACKS_3:
+                src.take(8)  # active time
+            group.consumers[consumer_name] = consumer
+            for _ in range(self.length()):
+                stream_id = decode_id(src.take(16))
+                if stream_id not in unowned:
+                    raise ValueError(f"consumer {_shown(consumer_name)} has an unknown entry")
+                time_ms, count = unowned.pop(stream_id)
+                pending = PendingEntry(time_ms, count, consumer)
+                group.pel[stream_id] = consumer.pel[stream_id] = pending
+        if unowned:
+            raise ValueError(f"group {_shown(name)} has pending entries without a consumer")
 
 
 def _hash_from_items(items: list[bytes], key: bytes, at: int) -> dict[bytes, bytes] | None:

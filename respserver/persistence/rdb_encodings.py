@@ -85,8 +85,82 @@ _LISTPACK_INT_WIDTHS = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
 
 
 def _backlen_size(entry_size: int) -> int:
-    """Bytes of a listpack element's trailing back-length (7 bits of the size per byte)."""
-    return 1 if entry_size < 128 else (entry_size.bit_length() + 6) // 7
+    """Bytes of a listpack element's trailing back-length (lpEncodeBacklen: 7 bits of the
+    size per byte, with Redis's exclusive upper bounds)."""
+    if entry_size <= 127:
+        return 1
+    if entry_size < 16383:
+        return 2
+    if entry_size < 2097151:
+        return 3
+    return 4 if entry_size < 268435455 else 5
+
+
+def _backlen(entry_size: int) -> bytes:
+    """The back-length itself: the size's 7-bit groups, most significant first, every byte
+    but the first with its top bit set (read from the right, the top bit says "more")."""
+    n = _backlen_size(entry_size)
+    groups = [(entry_size >> (7 * i)) & 0x7F for i in range(n - 1, -1, -1)]
+    return bytes([groups[0], *(g | 0x80 for g in groups[1:])])
+
+
+def _listpack_int(s: bytes) -> int | None:
+    """The integer ``s`` is, if listpack stores it as one (lpStringToInt64: canonical decimal,
+    at most 20 bytes, within int64); None for a string."""
+    if not 0 < len(s) <= 20:
+        return None
+    digits = s[1:] if s[:1] == b"-" else s
+    if not digits.isdigit() or (digits[:1] == b"0" and s != b"0"):
+        return None
+    value = int(s)
+    return value if -(2**63) <= value < 2**63 else None
+
+
+_INT_ENCODINGS = (  # (lowest, highest, encoding byte, width) of the wider integer encodings
+    (-(2**15), 2**15 - 1, 0xF1, 2),
+    (-(2**23), 2**23 - 1, 0xF2, 3),
+    (-(2**31), 2**31 - 1, 0xF3, 4),
+    (-(2**63), 2**63 - 1, 0xF4, 8),
+)
+
+
+_SMALL_INTS = [bytes((i, 1)) for i in range(128)]  # 0..127: one byte, and a back-length of 1
+_INT_START = frozenset(b"-0123456789")
+
+
+def listpack_element(item: bytes | int) -> bytes:
+    """One listpack element, encoding and back-length included, as lpAppend (a string, stored
+    as an integer when it is one) and lpAppendInteger write it."""
+    if type(item) is bytes:
+        value = _listpack_int(item) if item and item[0] in _INT_START else None
+        if value is None:
+            n = len(item)
+            if n < 64:
+                return b"%c%b%c" % (0x80 | n, item, n + 1)
+            if n < 4096:
+                encoded = b"%c%c%b" % (0xE0 | n >> 8, n & 0xFF, item)
+            else:
+                encoded = b"\xf0" + struct.pack("<I", n) + item
+            return encoded + _backlen(len(encoded))
+        item = value
+    if 0 <= item <= 127:
+        return _SMALL_INTS[item]
+    if -4096 <= item <= 4095:
+        item &= 0x1FFF
+        return bytes((0xC0 | item >> 8, item & 0xFF, 2))
+    for low, high, code, width in _INT_ENCODINGS:
+        if low <= item <= high:
+            return (
+                bytes((code,)) + item.to_bytes(width, "little", signed=True) + bytes((width + 1,))
+            )
+    raise ValueError(f"{item} does not fit in 64 bits")
+
+
+def listpack(elements: list[bytes]) -> bytes:
+    """A listpack of elements made by ``listpack_element``: 32-bit total size, 16-bit count
+    (65535 once there are more: Redis then stops counting), the elements, 0xFF."""
+    size = 7 + sum(map(len, elements))
+    return struct.pack("<IH", size, min(len(elements), 0xFFFF)) + b"".join(elements) + b"\xff"
 
 
 def listpack_items(blob: bytes) -> list[bytes]:

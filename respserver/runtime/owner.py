@@ -86,11 +86,21 @@ class Owner:
                     self._late.popleft()()
                 if blocking.clients:
                     blocking.expire(time.monotonic())
+                    if self.server.live.touched:
+                        self.server.live.flush()
+                    if self.server.pushed:
+                        self._push()
                 while item is not None:
                     self._apply(item)
                     if self.server.pushed:
                         self._push()
                     item = self._next()
+                if self.server.live.touched:  # an owner job's writes (not one run by _apply)
+                    self.server.live.flush()
+                if self.server.tracking.prefixes:  # BCAST: once a round, as before Redis sleeps
+                    self.server.tracking.broadcast()
+                if self.server.pushed:
+                    self._push()
                 await self._commit(held)
 
     async def _wait(self, deadline: float | None) -> Batch | Callable[[], None] | None:
@@ -111,9 +121,18 @@ class Owner:
     def _apply(self, item: Batch | Callable[[], None]) -> None:
         if type(item) is not Batch:
             item()  # an owner job: the expiry cycle, persistence housekeeping
+            if self.server.live.touched:
+                self.server.live.flush()
             return
         client = item.client
         out, ran = run_batch(client, item.commands)
+        if self.server.live.touched:  # writes after a command: a served blocked client's
+            self.server.live.flush()
+        if self.server.pushed:
+            # What the batch told others (a message, an invalidation) is on their sockets
+            # before its own replies: a client that hears back from a write and reads at
+            # once through another connection finds the invalidation already there.
+            self._push()
         if client.blocked is not None:
             # Its blocking command waits; what it sent after waits behind it (``_unblocked``).
             item.commands = item.commands[ran:]

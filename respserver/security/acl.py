@@ -62,6 +62,7 @@ _CHANNEL_ARGUMENTS = {
     "subscribe": (1, -1, False),
     "ssubscribe": (1, -1, False),
     "psubscribe": (1, -1, True),
+    "qwatch": (1, 1, False),  # a live query publishes to its channel
 }
 
 

@@ -40,8 +40,10 @@ from typing import Protocol
 
 from respserver.config import Config
 from respserver.keyspace.database import Database, Listener, Value
+from respserver.keyspace.events import EVICTED
 from respserver.keyspace.lists import ListValue
 from respserver.keyspace.sets import SetValue
+from respserver.keyspace.streams import StreamValue
 from respserver.keyspace.zsets import ZSetValue
 from respserver.persistence.durability import Persistence
 
@@ -64,6 +66,10 @@ ZSET_COST = 424  # an empty sorted set: its ZSetValue, dict and SortedList
 # per sorted-set member: a bytes object, a float, a (score, member) tuple, a dict entry and a
 # sorted-list slot, beyond its length
 SCORED_MEMBER_COST = 174
+STREAM_COST = 640  # an empty stream: its StreamValue, SortedDict and node list
+# per stream entry: its ID tuple and ints, its list of fields and values and their bytes
+# objects (two fields), its sorted-dict entry and its node's ID slot, beyond their lengths
+STREAM_ENTRY_COST = 400
 EXPIRE_COST = 72  # an entry in the expires dict and its int
 # While maxmemory is set, each key also costs its eviction bookkeeping (KeyTable's slot,
 # array entries, size and stamp), more with a TTL; counted too, as it is memory the data uses.
@@ -108,6 +114,8 @@ def shallow_size(key: bytes, value: Value) -> int:
         return KEY_COST + SET_COST + len(key) + len(value) * MEMBER_COST
     if kind is ZSetValue:
         return KEY_COST + ZSET_COST + len(key) + len(value) * SCORED_MEMBER_COST
+    if kind is StreamValue:
+        return KEY_COST + STREAM_COST + len(key) + len(value) * STREAM_ENTRY_COST
     return KEY_COST + HASH_COST + len(key) + len(value) * FIELD_COST
 
 
@@ -117,7 +125,7 @@ def payload(value: Value) -> int:
     kind = type(value)
     if kind is bytes:
         return len(value)
-    if kind is ListValue or kind is SetValue or kind is ZSetValue:
+    if kind is ListValue or kind is SetValue or kind is ZSetValue or kind is StreamValue:
         return value.payload()
     return hash_payload(value)
 
@@ -537,6 +545,7 @@ class Memory:
         if db.delete(key, dirty=0):  # False: it had expired, and went as an expiry
             self.server.persistence.feed(db.index, [[b"DEL", key]])
             self.evicted += 1
+            db.notify(EVICTED, b"evicted", key)
 
     def _pick(
         self, candidates: list[tuple[Database, KeyTable, list[bytes]]], volatile: bool

@@ -19,3 +19,15 @@ def play(diff):
                 diff.do(*shlex.split(line))
 
     return run
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def events(request, resp_port: int, redis_port: int):
+    """Keyspace events (tests/helpers/events.py) on both servers, all classes selected (KEA),
+    from a writer client ``w`` in RESP2 or RESP3; reset to none afterwards."""
+    from tests.helpers.clients import Clients
+    from tests.helpers.events import Events
+
+    watcher = Events(Clients(resp_port, redis_port, request.param))
+    yield watcher
+    watcher.close()

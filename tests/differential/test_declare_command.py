@@ -87,7 +87,10 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
     notes = " | ".join(ks.notes for ks in spec.key_specs).strip(" |")
     assert kw.get("key_notes", "").strip(" |") == notes
     assert kw.get("unknown_keys", 0) == sum(ks.unknown for ks in spec.key_specs)
-    assert kw.get("keyword_keys", ()) == tuple(ks.keyword for ks in spec.key_specs if ks.keyword)
+    searches = tuple(
+        (*ks.keyword, *((ks.limit,) if ks.limit else ())) for ks in spec.key_specs if ks.keyword
+    )
+    assert kw.get("keyword_keys", ()) == searches
     flags = kw.get("flags", "").split()
     assert _categories(flags, kw["group"], kw.get("categories")) == spec.categories
     written = argument_count(parse_syntax(kw["syntax"], len(spec.key_specs)))
@@ -96,8 +99,9 @@ def test_the_written_declaration_is_respserver_s(oracle, name):
 
 
 def test_what_the_registry_cannot_declare_is_reported(oracle):
+    (info,) = declare._text(oracle.execute_command("COMMAND", "INFO", "migrate"))
     with pytest.raises(declare.Unsupported, match="key spec"):
-        declare.declaration(oracle, "xread")  # its keys: a range after the keyword STREAMS
+        declare._key_flags(info[8])  # MIGRATE's keys: all the rest after the keyword KEYS
 
 
 def test_a_usage_line_that_misses_the_arity_is_flagged(oracle):

@@ -1,7 +1,7 @@
 """The RDB codec against a real redis-server 7.0.15, both directions: redis-server loads the
 files respserver writes, respserver reads the files redis-server writes (LZF, integer encodings,
-listpacks, hash tables, with and without checksums), refuses the types it cannot hold, and
-catches every bit flip in them. (The codec on its own: tests/unit/test_persistence_rdb.py.)"""
+listpacks, hash tables, with and without checksums) and catches every bit flip in them.
+(The codec on its own: tests/unit/test_persistence_rdb.py; streams: test_streams_persistence.py.)"""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from tests.helpers.rdb import (
     as_dumps,
     assert_every_bit_flip_fails,
     dump,
-    expect_error,
     expected,
     read,
 )
@@ -182,23 +181,6 @@ def test_we_load_redis_files(
         client.save()
     assert path.read_bytes()[-8:] == bytes(8)
     assert as_dumps(read(path.read_bytes())) == expected(databases)
-
-
-@pytest.mark.parametrize(
-    ("command", "type_name"),
-    [
-        (("XADD", "mystream", "*", "f", "v"), "stream (listpacks_2 encoding)"),
-    ],
-)
-def test_types_we_cannot_hold_are_refused(
-    redis_binary: str, tmp_path: Path, command: tuple[str, ...], type_name: str
-) -> None:
-    with redis_server(redis_binary, tmp_path) as client:
-        client.set("before", "ok")
-        client.execute_command(*command)
-        client.save()
-    error = expect_error((tmp_path / "dump.rdb").read_bytes())
-    assert error.what == f"key b'{command[1]}' has type {type_name}, unsupported"
 
 
 LISTS = {

@@ -447,7 +447,7 @@ def test_info_ops_per_sec_is_measured(resp_port):
 
 # Parameters whose values differ between the two servers for reasons outside CONFIG: where
 # they listen and run, and the test redis-server's --loglevel.
-OWN_VALUES = {"port", "dir", "loglevel", "query-indexes"}  # the last is respserver's own
+OWN_VALUES = {"port", "dir", "loglevel", "query-indexes", "redis-version"}  # the last two: ours
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -264,3 +266,72 @@ def test_property_both_backends_agree(
         for c in clients:
             cleanup(c, prefix)
             c.close()
+
+
+def _watching(client: redis.Redis) -> None:
+    """Wait (bounded) until a watch has subscribed to its channel."""
+    for _ in range(500):
+        if client.execute_command("PUBSUB", "CHANNELS", "respserver:watch:*"):
+            return
+        time.sleep(0.01)
+    raise AssertionError("the watch never subscribed")
+
+
+def test_watch_waits_until_an_instance_is_completed_or_failed(
+    store: InstanceStore, backend: tuple[str, int], client: redis.Redis
+) -> None:
+    if backend[0] == "redis":  # no live queries there: said at once, no polling instead
+        with pytest.raises(NotImplementedError):
+            next(store.watch(id="w1"))
+        return
+    store.put({"id": "w1", "status": "running", "workflow": "Checkout"})
+    seen: list = []
+
+    def wait() -> None:
+        for change in store.watch(id="w1", status_in=["completed", "failed"]):
+            seen.append(change)
+            break
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _watching(client)
+    store.put({"id": "w1", "status": "running", "workflow": "Checkout", "step": 2})
+    store.put({"id": "w1", "status": "failed", "workflow": "Checkout", "step": 3})
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert [(c.event, c.id, c.instance["status"], c.instance["step"]) for c in seen] == [
+        ("enter", "w1", "failed", 3)
+    ]
+
+
+def test_watch_follows_the_result_set_with_asyncio(backend: tuple[str, int]) -> None:
+    if backend[0] == "redis":
+        return  # shown for the sync flavour above
+    prefix = unique_prefix()
+
+    async def scenario() -> list:
+        async with redis.asyncio.Redis(port=backend[1], protocol=3) as client:
+            store = AsyncInstanceStore(client, prefix=prefix)
+            await store.put({"id": "a", "status": "failed"})
+            changes = store.watch(status="failed")
+            seen = [await anext(changes)]  # "a" is in the set already
+            await store.put({"id": "c", "status": "done"})  # never in the set: no change
+            for write in (
+                store.put({"id": "b", "status": "failed"}),
+                store.put({"id": "b", "status": "failed", "retries": 1}),
+                store.put({"id": "a", "status": "done"}),
+                store.delete("b"),
+            ):
+                await write
+                seen.append(await asyncio.wait_for(anext(changes), 10))
+            await changes.aclose()
+            await client.delete(*[prefix + i for i in "abc"])
+            return [(c.event, c.id, c.instance and c.instance.get("retries")) for c in seen]
+
+    assert asyncio.run(scenario()) == [
+        ("enter", "a", None),
+        ("enter", "b", None),
+        ("change", "b", 1),
+        ("leave", "a", None),  # its record says why: status done
+        ("leave", "b", None),  # deleted: no record
+    ]

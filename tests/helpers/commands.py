@@ -8,7 +8,7 @@ from respserver.registry import COMMANDS, Command
 
 # respserver's own commands, and later Redis versions' that it implements: redis-server
 # 7.0.15 knows nothing of them, so there is nothing to compare against.
-NOT_IN_REDIS_7_0 = {"client|setinfo", "query"}
+NOT_IN_REDIS_7_0 = {"client|setinfo", "query", "qwatch", "qunwatch"}
 
 
 def all_specs() -> list[Command]:
